@@ -1,0 +1,121 @@
+/**
+ * Command-line parsing shared by both servers: the flags they have in common
+ * (`--port`, `--hostname`, `--help`), strict rejection of anything unknown, and
+ * the `PORT` environment variable as a fallback.
+ *
+ * @module
+ */
+import { parseArgs } from "jsr:@std/cli@1.0.32/parse-args";
+
+/** Thrown for a bad command line; the entry points print it and exit with code 2. */
+export class UsageError extends Error {
+  /** Always `"UsageError"`. */
+  override name = "UsageError";
+}
+
+/** What the caller declares about its own flags besides the common ones. */
+export interface FlagSpec {
+  /** Flags that take a value, e.g. `["root", "cache-control"]`. */
+  string?: string[];
+  /** Flags that take no value. */
+  boolean?: string[];
+}
+
+/** The parsed command line. */
+export interface ParsedFlags {
+  /** TCP port to listen on; `0` lets the OS pick. */
+  port: number;
+  /** Interface to bind; loopback unless the user opts in to more (e.g. `0.0.0.0`). */
+  hostname: string;
+  /** `--help` was given. */
+  help: boolean;
+  /** Values of the caller's own string flags, absent when not given. */
+  strings: Record<string, string | undefined>;
+  /** Values of the caller's own boolean flags. */
+  booleans: Record<string, boolean>;
+}
+
+/**
+ * Parses `args` strictly: unknown flags, stray positional arguments, missing
+ * values and invalid ports throw a {@linkcode UsageError}. The port comes from
+ * `--port`, else from the `PORT` environment variable when the process may
+ * read it, else from `defaultPort`.
+ *
+ * @example Parse a caching-server command line
+ * ```ts
+ * import { parseServerFlags } from "./cli.ts";
+ * const flags = parseServerFlags(["--port", "9000", "--root", "site"], 8000, {
+ *   string: ["root"],
+ * });
+ * console.log(flags.port, flags.strings.root); // 9000 "site"
+ * ```
+ */
+export function parseServerFlags(
+  args: string[],
+  defaultPort: number,
+  spec: FlagSpec = {},
+): ParsedFlags {
+  const stringFlags = ["port", "hostname", ...(spec.string ?? [])];
+  const booleanFlags = ["help", ...(spec.boolean ?? [])];
+  const parsed = parseArgs(args, {
+    string: stringFlags,
+    boolean: booleanFlags,
+    alias: { h: "help" },
+    unknown: (arg: string) => {
+      throw new UsageError(
+        arg.startsWith("-") ? `unknown flag: ${arg}` : `unexpected argument: ${arg}`,
+      );
+    },
+  });
+  for (const name of stringFlags) {
+    // parseArgs turns a trailing `--root` with no value into "".
+    if (parsed[name] === "") throw new UsageError(`--${name} needs a value`);
+  }
+
+  const strings: Record<string, string | undefined> = {};
+  for (const name of spec.string ?? []) strings[name] = parsed[name];
+  const booleans: Record<string, boolean> = {};
+  for (const name of spec.boolean ?? []) booleans[name] = Boolean(parsed[name]);
+
+  return {
+    port: parsePort(parsed.port ?? readPortFromEnv(), defaultPort),
+    hostname: parsed.hostname ?? "127.0.0.1",
+    help: Boolean(parsed.help),
+    strings,
+    booleans,
+  };
+}
+
+function parsePort(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new UsageError(`invalid port: ${JSON.stringify(value)} (expected 0-65535)`);
+  }
+  return Number(value);
+}
+
+/** Reads `PORT` only when already permitted, so running without `--allow-env` never prompts. */
+function readPortFromEnv(): string | undefined {
+  const status = Deno.permissions.querySync({ name: "env", variable: "PORT" });
+  return status.state === "granted" ? Deno.env.get("PORT") : undefined;
+}
+
+/**
+ * Runs `main`, turning a {@linkcode UsageError} into a message on stderr and
+ * exit code 2, as command-line tools conventionally do for bad usage.
+ *
+ * @example
+ * ```ts
+ * import { exitOnUsageError } from "./cli.ts";
+ * await exitOnUsageError("usage: demo [--port N]", () => Promise.resolve());
+ * ```
+ */
+export async function exitOnUsageError(usage: string, main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\n\n${usage}`);
+    Deno.exit(2);
+  }
+}
