@@ -1,7 +1,8 @@
 /**
- * Command-line parsing shared by both servers: the flags they have in common
- * (`--port`, `--hostname`, `--help`), strict rejection of anything unknown, and
- * the `PORT` environment variable as a fallback.
+ * What both servers do the same way as command-line programs: parse the flags
+ * they have in common (`--port`, `--hostname`, `--help`) and reject anything
+ * unknown, fall back to the `PORT` environment variable, and shut down
+ * gracefully on SIGINT/SIGTERM.
  *
  * @module
  */
@@ -118,4 +119,33 @@ export async function exitOnUsageError(usage: string, main: () => Promise<void>)
     console.error(`error: ${error.message}\n\n${usage}`);
     Deno.exit(2);
   }
+}
+
+/**
+ * Makes SIGINT (Ctrl-C) or SIGTERM start a graceful shutdown; a second signal
+ * exits at once, for when a slow client holds the shutdown up. Returns a
+ * function that removes the listeners, so the process can exit when done.
+ *
+ * @example
+ * ```ts ignore
+ * import { shutDownOnSignals } from "./cli.ts";
+ * const server = Deno.serve(() => new Response("hi"));
+ * const unsubscribe = shutDownOnSignals(() => server.shutdown());
+ * await server.finished;
+ * unsubscribe();
+ * ```
+ */
+export function shutDownOnSignals(shutdown: () => void): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  let received = false;
+  const onSignal = () => {
+    if (received) Deno.exit(130);
+    received = true;
+    console.log("Shutting down: finishing in-flight responses (signal again to force)…");
+    shutdown();
+  };
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  return () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  };
 }
