@@ -1,0 +1,301 @@
+/**
+ * The caching file server as a request handler: maps a URL to a file under the
+ * root, then answers with 200, 206, 304, 412 or 416 according to the
+ * validators of that file and the conditional header fields of the request.
+ *
+ * The protocol decisions live in pure functions ({@linkcode evaluatePreconditions},
+ * {@linkcode selectRange}, {@linkcode decodeRequestPath}); this module is the
+ * thin shell that does the I/O around them and writes one access-log line per
+ * request saying what was decided and why.
+ *
+ * @module
+ */
+import { join } from "jsr:@std/path@1.1.6/join";
+import { FileCache, OutsideRootError } from "./file_cache.ts";
+import { createFileVersion, type FileVersion } from "./file_version.ts";
+import { formatHttpDate, parseHttpDate } from "./http_date.ts";
+import { evaluatePreconditions } from "./preconditions.ts";
+import { contentRange, selectRange, unsatisfiedContentRange } from "./range.ts";
+import { decodeRequestPath } from "./request_path.ts";
+
+/** Options for {@linkcode createCachingHandler}. */
+export interface CachingHandlerOptions {
+  /** Directory to serve. Files outside it, also via symbolic links, are never served. */
+  root: string;
+  /**
+   * `Cache-Control` for every file response. Default `no-cache`: browsers
+   * store the file but revalidate on every use, so each reload shows the
+   * 200-or-304 decision.
+   */
+  cacheControl?: string;
+  /**
+   * A page to serve at `/` when the root has no `index.html`, e.g. the demo
+   * page next to the module when the server runs from a URL. Fetched once,
+   * on first use.
+   */
+  fallbackIndex?: URL;
+  /** Receives one access-log line per request. Default `console.log`. */
+  log?: (line: string) => void;
+}
+
+/** The methods a static file supports; everything else gets 405 (RFC 9110 §15.5.6). */
+const ALLOWED_METHODS = "GET, HEAD";
+
+/** A response and the reason for it, for the access log. */
+interface Answer {
+  response: Response;
+  reason: string;
+}
+
+/**
+ * Creates the request handler of the caching server.
+ *
+ * Throws at once (not per request) if `root` does not exist.
+ *
+ * @param options The root directory and optional settings.
+ * @returns A handler for `Deno.serve`. Serve it with `automaticCompression: false`:
+ *   compression would weaken the strong `ETag` on 200s but not on 304s.
+ *
+ * @example Embed the handler in your own server
+ * ```ts ignore
+ * import { createCachingHandler } from "./handler.ts";
+ * const handler = createCachingHandler({ root: "./public", log: () => {} });
+ * Deno.serve({ port: 8000, automaticCompression: false }, handler);
+ * ```
+ */
+export function createCachingHandler(
+  options: CachingHandlerOptions,
+): (request: Request) => Promise<Response> {
+  const root = Deno.realPathSync(options.root);
+  const cacheControl = options.cacheControl ?? "no-cache";
+  const log = options.log ?? console.log;
+  const cache = new FileCache(root);
+  const fallbackIndex = options.fallbackIndex && memoizeFallbackIndex(options.fallbackIndex);
+  const clock = new HttpDateClock();
+
+  return async function handleCachingRequest(request: Request): Promise<Response> {
+    const { pathname, search } = new URL(request.url);
+    let answer: Answer;
+    try {
+      answer = await route(request, pathname, search);
+    } catch (error) {
+      answer = respondWith(500, `unexpected error: ${error}`);
+    }
+    log(`${request.method} ${pathname} ${answer.response.status} ${answer.reason}`);
+    return answer.response;
+  };
+
+  async function route(request: Request, pathname: string, search: string): Promise<Answer> {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return respondWith(405, `method ${request.method} not allowed`, { allow: ALLOWED_METHODS });
+    }
+    const decoded = decodeRequestPath(pathname);
+    if (!decoded.ok) return respondWith(decoded.status, decoded.reason);
+
+    let path = join(root, ...decoded.segments);
+    let info = statOrError(path);
+    if (info instanceof Error) return refuseForStatError(info, path);
+    if (info.isDirectory) {
+      if (!decoded.endsWithSlash && decoded.segments.length > 0) {
+        // Relative links in the directory's index.html resolve against the URL,
+        // so the URL must end in "/" (as Go's net/http and most servers do).
+        const location = `${pathname}/${search}`;
+        return respondWith(301, `directory: redirect to ${location}`, { location });
+      }
+      path = join(path, "index.html");
+      info = statOrError(path);
+      if (info instanceof Error) {
+        if (
+          decoded.segments.length === 0 && fallbackIndex && info instanceof Deno.errors.NotFound
+        ) {
+          return respondWithVersion(
+            request,
+            await fallbackIndex(),
+            "demo page: root has no index.html",
+          );
+        }
+        return info instanceof Deno.errors.NotFound
+          ? respondWith(404, "directory has no index.html")
+          : refuseForStatError(info, path);
+      }
+    }
+    if (!info.isFile) return respondWith(404, "not a regular file");
+
+    let version = cache.lookup(path, info);
+    let source = "unchanged on disk: stat only";
+    if (version === undefined) {
+      try {
+        version = await cache.load(path);
+      } catch (error) {
+        cache.forget(path);
+        if (error instanceof OutsideRootError) {
+          return respondWith(404, "symbolic link leads outside the root");
+        }
+        if (error instanceof Deno.errors.NotFound) return respondWith(404, "no such file");
+        throw error;
+      }
+      source = "file read and hashed";
+    }
+    return respondWithVersion(request, version, source);
+  }
+
+  function respondWithVersion(request: Request, version: FileVersion, source: string): Answer {
+    const decision = evaluatePreconditions(request.method, request.headers, version);
+    const date = clock.now();
+    const reason = `${decision.reason} (${source})`;
+    switch (decision.outcome) {
+      case "precondition-failed":
+        return respondWith(412, reason, { date });
+      case "not-modified":
+        // RFC 9110 §15.4.5: the fields a 200 would carry to update a cache, no content.
+        return {
+          response: new Response(null, { status: 304, headers: validatorFields(version, date) }),
+          reason,
+        };
+      case "evaluate-range": {
+        const range = selectRange(request.headers.get("range") ?? "", version.body.length);
+        if (range.kind === "unsatisfiable") {
+          return respondWith(416, `${range.reason} (${source})`, {
+            "content-range": unsatisfiedContentRange(version.body.length),
+            date,
+          });
+        }
+        if (range.kind === "full") {
+          return sendFull(request, version, date, `${range.reason} (${source})`);
+        }
+        const headers = representationFields(version, date, range.end - range.start + 1);
+        headers["content-range"] = contentRange(range.start, range.end, version.body.length);
+        return {
+          response: new Response(version.body.subarray(range.start, range.end + 1), {
+            status: 206,
+            headers,
+          }),
+          reason,
+        };
+      }
+      case "send-full":
+        return sendFull(request, version, date, reason);
+    }
+  }
+
+  function sendFull(request: Request, version: FileVersion, date: string, reason: string): Answer {
+    const headers = representationFields(version, date, version.body.length);
+    // HEAD: the same header fields as GET, Content-Length included, but no content.
+    const body = request.method === "HEAD" ? null : version.body;
+    return { response: new Response(body, { status: 200, headers }), reason };
+  }
+
+  /** ETag, Last-Modified, Cache-Control and Date: what 200, 206 and 304 share. */
+  function validatorFields(version: FileVersion, date: string): Record<string, string> {
+    return {
+      "etag": version.etag,
+      "last-modified": version.lastModifiedHeader,
+      "cache-control": cacheControl,
+      "date": date,
+    };
+  }
+
+  function representationFields(
+    version: FileVersion,
+    date: string,
+    contentLength: number,
+  ): Record<string, string> {
+    const fields = validatorFields(version, date);
+    fields["content-type"] = version.contentType;
+    fields["content-length"] = String(contentLength);
+    fields["accept-ranges"] = "bytes";
+    return fields;
+  }
+}
+
+/** `Deno.statSync`, with the error returned rather than thrown. */
+function statOrError(path: string): Deno.FileInfo | Error {
+  // statSync, not await Deno.stat: on the 304 path the stat is all the work
+  // there is, and the synchronous call avoids a round trip through the event
+  // loop (measured at roughly 1.5x the throughput for local files).
+  try {
+    return Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw error;
+  }
+}
+
+function refuseForStatError(error: Error, path: string): Answer {
+  if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+    return respondWith(404, "no such file");
+  }
+  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
+    return respondWith(403, `cannot read ${path}: ${error.message}`);
+  }
+  throw error;
+}
+
+/** A short plain-text response for everything that is not a file. */
+function respondWith(status: number, reason: string, headers: Record<string, string> = {}): Answer {
+  const body = `${status} ${STATUS_TEXT[status] ?? ""}\n`;
+  return {
+    response: new Response(body, {
+      status,
+      headers: { "content-type": "text/plain; charset=UTF-8", ...headers },
+    }),
+    reason,
+  };
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  301: "Moved Permanently",
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  412: "Precondition Failed",
+  416: "Range Not Satisfiable",
+  500: "Internal Server Error",
+};
+
+/**
+ * Loads the fallback index page on first use and keeps it. Its `ETag` comes
+ * from its bytes; `Last-Modified` from the response that delivered it when
+ * present (an https: URL), else the time it was loaded. A failed load is
+ * retried on the next request.
+ */
+function memoizeFallbackIndex(url: URL): () => Promise<FileVersion> {
+  let loading: Promise<FileVersion> | undefined;
+  return () => {
+    loading ??= loadPage(url).catch((error) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+}
+
+async function loadPage(url: URL): Promise<FileVersion> {
+  const response = await fetch(url);
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`fetching ${url} gave ${response.status}`);
+  }
+  const body = await response.bytes();
+  const lastModified = parseHttpDate(response.headers.get("last-modified") ?? "");
+  const modifiedMs = lastModified === undefined ? Date.now() : lastModified * 1000;
+  const stat = { size: body.length, mtimeMs: modifiedMs, ctimeMs: null, ino: null };
+  return await createFileVersion(body, url.pathname, modifiedMs, stat);
+}
+
+/** `Date` changes once a second, so format it once a second rather than per request. */
+class HttpDateClock {
+  #second = -1;
+  #value = "";
+
+  now(): string {
+    const nowMs = Date.now();
+    const second = Math.floor(nowMs / 1000);
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#value = formatHttpDate(nowMs);
+    }
+    return this.#value;
+  }
+}
