@@ -1,0 +1,378 @@
+/**
+ * One client connection: the loop that reads requests, calls the handler and
+ * writes responses, in order, until the connection should close (RFC 9112
+ * §9). This is the thin I/O shell around the pure parser, chunked decoder and
+ * serializer; every protocol decision is made by those.
+ *
+ * Per request: wait for the first byte (idle timeout) → read the head (head
+ * timeout) → `100 Continue` if expected → read the body (body timeout) →
+ * handler → serialize → one write (write timeout). Requests are handled one
+ * at a time, so pipelined requests are answered in the order received
+ * (RFC 9112 §9.3.2). Any {@linkcode HttpParseError} ends the connection with
+ * its status, a log line and a lingering close.
+ *
+ * @module
+ */
+import { ChunkedDecoder } from "./chunked.ts";
+import { HttpParseError, statusText } from "./errors.ts";
+import type { Http1Limits } from "./limits.ts";
+import { parseRequestHead, type RequestHead } from "./parser.ts";
+import { ConnReader } from "./reader.ts";
+import {
+  CONTINUE_RESPONSE,
+  type ResponseParts,
+  serializeResponse,
+  textResponse,
+} from "./response.ts";
+
+/** Information about the connection a request arrived on. */
+export interface Http1ConnInfo {
+  /** The client's address. */
+  remoteAddr: Deno.NetAddr;
+  /** Whether the connection is TLS (the request URL is then `https:`). */
+  secure: boolean;
+}
+
+/** Application code: turns a request into a response. */
+export type Http1Handler = (
+  request: Request,
+  info: Http1ConnInfo,
+) => Response | Promise<Response>;
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  /** The application handler. */
+  handler: Http1Handler;
+  /** Resolved limits. */
+  limits: Http1Limits;
+  /** Log sink, one line per call. */
+  log: (line: string) => void;
+  /** TLS connection. */
+  secure: boolean;
+  /** `host:port` used as the URL authority for HTTP/1.0 requests without Host. */
+  fallbackAuthority: string;
+}
+
+const BODYLESS_METHODS = new Set(["GET", "HEAD"]);
+
+/** Thrown when a response write does not complete in time. */
+class WriteTimeoutError extends Error {}
+
+/**
+ * Serves requests on one accepted connection until it closes.
+ *
+ * @example
+ * ```ts ignore
+ * import { Http1Connection } from "./connection.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ * declare const conn: Deno.Conn;
+ * const c = new Http1Connection(conn, {
+ *   handler: () => new Response("hi"),
+ *   limits: DEFAULT_LIMITS,
+ *   log: console.log,
+ *   secure: false,
+ *   fallbackAuthority: "localhost:8000",
+ * });
+ * await c.done;
+ * ```
+ */
+export class Http1Connection {
+  /** Resolves once the connection is closed and all its work is finished. Never rejects. */
+  readonly done: Promise<void>;
+  #conn: Deno.Conn;
+  #ctx: ConnectionContext;
+  #reader: ConnReader;
+  #info: Http1ConnInfo;
+  #closed = false;
+  #idle = false;
+  #shuttingDown = false;
+
+  /** Starts serving `conn` immediately. */
+  constructor(conn: Deno.Conn, ctx: ConnectionContext) {
+    this.#conn = conn;
+    this.#ctx = ctx;
+    const { limits } = ctx;
+    this.#reader = new ConnReader(
+      conn,
+      8192,
+      2 * limits.maxRequestLineBytes + limits.maxHeaderBytes + 8192,
+    );
+    this.#info = { remoteAddr: conn.remoteAddr as Deno.NetAddr, secure: ctx.secure };
+    this.done = this.#run();
+  }
+
+  /**
+   * Graceful shutdown: an idle connection (between requests) closes now; a
+   * busy one finishes its current response, sent with `Connection: close`.
+   */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    if (this.#idle) this.#close();
+  }
+
+  async #run(): Promise<void> {
+    const { limits } = this.#ctx;
+    // The first request's head must arrive within headTimeoutMs of accept.
+    const acceptDeadline = Date.now() + limits.headTimeoutMs;
+    let first = true;
+    try {
+      while (!this.#shuttingDown) {
+        // 1. Wait for the first byte of the next request. Silence here is not
+        //    an error: the connection is idle and is closed without a response
+        //    (RFC 9112 §9.5).
+        if (this.#reader.size === 0) {
+          this.#idle = true;
+          const outcome = await this.#reader.fill(
+            first ? acceptDeadline : Date.now() + limits.idleTimeoutMs,
+          );
+          this.#idle = false;
+          if (outcome !== "data") return; // EOF, idle timeout, or closed by shutdown()
+        }
+        const headDeadline = first ? acceptDeadline : Date.now() + limits.headTimeoutMs;
+        first = false;
+
+        // 2. The head: re-parse after each read until complete.
+        let parsed = parseRequestHead(this.#reader.buffered, limits);
+        while (!parsed.done) {
+          const outcome = await this.#reader.fill(headDeadline);
+          if (outcome === "timeout") {
+            throw new HttpParseError(
+              "HEAD_TIMEOUT",
+              `request head not complete within ${limits.headTimeoutMs} ms`,
+            );
+          }
+          if (outcome === "eof") return; // client gave up mid-head; nobody to answer
+          parsed = parseRequestHead(this.#reader.buffered, limits);
+        }
+        const { head } = parsed;
+        this.#reader.consume(parsed.bytesConsumed);
+
+        // 3. The body, so the next request is framed right even if unused.
+        const body = await this.#readBody(head);
+
+        // 4. The exchange.
+        const keepAlive = head.keepAlive && !this.#shuttingDown;
+        const parts = await this.#respond(head, body);
+        const bytes = serializeResponse(parts, {
+          head: head.method === "HEAD",
+          close: !keepAlive,
+          http10KeepAlive: keepAlive && head.versionMinor === 0,
+        });
+        await this.#write(bytes);
+        if (!keepAlive) return;
+      }
+    } catch (error) {
+      if (error instanceof HttpParseError) {
+        await this.#fail(error);
+      } else if (!(error instanceof WriteTimeoutError) && !this.#closed) {
+        this.#ctx.log(`http1: connection error ${this.#peer()}: ${error}`);
+      }
+    } finally {
+      this.#close();
+      await this.#reader.settle();
+    }
+  }
+
+  async #readBody(head: RequestHead): Promise<Uint8Array<ArrayBuffer> | null> {
+    const { framing } = head;
+    if (framing.kind === "none") return null;
+    const { limits } = this.#ctx;
+    // RFC 9110 §10.1.1: answer 100 before reading, unless the client already
+    // started sending the body anyway.
+    if (head.expectContinue && this.#reader.size === 0) await this.#write(CONTINUE_RESPONSE);
+    const deadline = Date.now() + limits.bodyTimeoutMs;
+
+    if (framing.kind === "length") {
+      const body = new Uint8Array(framing.length);
+      let filled = 0;
+      while (true) {
+        const chunk = this.#reader.buffered;
+        const n = Math.min(chunk.length, body.length - filled);
+        body.set(chunk.subarray(0, n), filled);
+        filled += n;
+        this.#reader.consume(n);
+        if (filled === body.length) return body;
+        await this.#fillBody(deadline, filled, body.length);
+      }
+    }
+
+    const decoder = new ChunkedDecoder(limits);
+    while (true) {
+      this.#reader.consume(decoder.feed(this.#reader.buffered));
+      if (decoder.done) return decoder.body();
+      await this.#fillBody(deadline, decoder.body().length, null);
+    }
+  }
+
+  async #fillBody(deadline: number, received: number, expected: number | null): Promise<void> {
+    const outcome = await this.#reader.fill(deadline);
+    if (outcome === "timeout") {
+      throw new HttpParseError(
+        "BODY_TIMEOUT",
+        `request body not complete within ${this.#ctx.limits.bodyTimeoutMs} ms`,
+      );
+    }
+    if (outcome === "eof") {
+      throw new HttpParseError(
+        "UNEXPECTED_EOF",
+        `connection closed after ${received}${expected === null ? "" : ` of ${expected}`} ` +
+          "body bytes (RFC 9112 §8)",
+      );
+    }
+  }
+
+  /** Runs the handler; any failure becomes a logged 500 (framing is intact, so keep-alive stays). */
+  async #respond(head: RequestHead, body: Uint8Array<ArrayBuffer> | null): Promise<ResponseParts> {
+    if (head.targetForm === "asterisk") {
+      // OPTIONS * asks about the server, not a resource, and cannot be a URL.
+      // RFC 9110 §9.3.7: a 200 without content must carry Content-Length: 0.
+      return { status: 200, headers: new Headers(), body: null };
+    }
+    const request = this.#buildRequest(head, body);
+    let response: Response;
+    try {
+      response = await this.#ctx.handler(request, this.#info);
+      if (!(response instanceof Response)) {
+        throw new TypeError(`handler returned ${Object.prototype.toString.call(response)}`);
+      }
+    } catch (error) {
+      return this.#internalError(`handler threw: ${describe(error)}`);
+    }
+    try {
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: await readBounded(response, this.#ctx.limits.maxResponseBodyBytes),
+      };
+    } catch (error) {
+      return this.#internalError(`reading the response body failed: ${describe(error)}`);
+    }
+  }
+
+  #buildRequest(head: RequestHead, body: Uint8Array<ArrayBuffer> | null): Request {
+    const headers = new Headers();
+    const cookies: string[] = [];
+    for (const [name, value] of head.fields) {
+      if (name === "cookie") cookies.push(value);
+      else headers.append(name, value);
+    }
+    // Headers would join repeated Cookie lines with ", ", but cookie pairs
+    // are separated by "; " (RFC 6265 §5.4; RFC 9110 §5.3 exempts Cookie).
+    if (cookies.length > 0) headers.set("cookie", cookies.join("; "));
+    const scheme = this.#ctx.secure ? "https" : "http";
+    const url = `${scheme}://${head.authority ?? this.#ctx.fallbackAuthority}${head.path}`;
+    try {
+      return new Request(url, {
+        method: head.method,
+        headers,
+        // Fetch forbids a body on GET/HEAD; theirs was read for framing only.
+        body: BODYLESS_METHODS.has(head.method) ? null : body,
+      });
+    } catch (error) {
+      throw new HttpParseError("INVALID_TARGET", `request URL rejected: ${describe(error)}`);
+    }
+  }
+
+  #internalError(why: string): ResponseParts {
+    const line = `500 ${statusText(500)}: ${why}`;
+    this.#ctx.log(`${line} ${this.#peer()}`);
+    return textResponse(500, `500 ${statusText(500)}`);
+  }
+
+  /** Answers a failed request, then closes with a lingering close. */
+  async #fail(error: HttpParseError): Promise<void> {
+    this.#ctx.log(`${error.message} ${this.#peer()}`);
+    if (this.#closed) return;
+    try {
+      await this.#write(
+        serializeResponse(textResponse(error.status, error.message), { close: true }),
+      );
+      await this.#conn.closeWrite();
+    } catch {
+      return; // the client is gone or not reading: nothing more to do
+    }
+    // Lingering close: read and discard what the client still sends (e.g.
+    // the body we refused) until it closes or the linger time passes, so our
+    // close does not turn into a RST that destroys the response in flight.
+    const deadline = Date.now() + this.#ctx.limits.lingerTimeoutMs;
+    while (await this.#reader.fill(deadline) === "data") {
+      this.#reader.consume(this.#reader.size);
+    }
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    const timeoutMs = this.#ctx.limits.writeTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        const write = this.#conn.write(bytes.subarray(written));
+        const n = await Promise.race([write, timeout]);
+        if (n === "timeout") {
+          write.catch(() => {}); // closing below makes the pending write reject
+          this.#ctx.log(`http1: write timed out after ${timeoutMs} ms ${this.#peer()}`);
+          this.#close();
+          throw new WriteTimeoutError();
+        }
+        written += n;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed by the peer's reset; nothing to release
+    }
+  }
+
+  #peer(): string {
+    const { hostname, port } = this.#info.remoteAddr;
+    return `[client ${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}]`;
+  }
+}
+
+/**
+ * Reads a response body fully, refusing more than `max` bytes (the handler is
+ * trusted, but an endless stream must not exhaust memory).
+ */
+async function readBounded(response: Response, max: number): Promise<Uint8Array | null> {
+  if (response.body === null) return null;
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > max) {
+        await reader.cancel();
+        throw new RangeError(`response body exceeds ${max} bytes`);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,551 @@
+/**
+ * The pure HTTP/1.1 request-head parser: bytes in, a validated
+ * {@linkcode RequestHead} (or "need more bytes") out, no I/O.
+ *
+ * {@linkcode parseRequestHead} is called with everything buffered so far for
+ * the current request. It either returns {@linkcode INCOMPLETE}, or the head
+ * and how many bytes it used (the rest belongs to the body or to the next
+ * pipelined request), or throws {@linkcode HttpParseError}. Because each call
+ * starts from the first byte, a request split at any byte boundary parses
+ * exactly as if it arrived whole; re-scanning is bounded by the head limits
+ * (hyper/httparse make the same trade).
+ *
+ * **Line terminators must be CRLF.** RFC 9112 §2.2 *permits* a recipient to
+ * accept a bare LF, but two parsers that disagree on where a line ends is the
+ * classic request-smuggling differential, so a bare LF (and a bare CR) is a
+ * `400`. Likewise strict: obs-fold (§5.2), whitespace before the colon
+ * (§5.1), more than one SP between request-line parts (§3), lowercase
+ * `http/1.1` (§2.3).
+ *
+ * @module
+ */
+import { HttpParseError } from "./errors.ts";
+import {
+  type BodyFraming,
+  checkTransferEncoding,
+  expectsContinue,
+  isKeepAlive,
+  parseContentLength,
+} from "./fields.ts";
+import { DEFAULT_LIMITS, type Http1Limits } from "./limits.ts";
+import {
+  COLON,
+  CR,
+  FIELD_VALUE_CHAR,
+  hasValidPercentEncoding,
+  HTAB,
+  isValidAuthority,
+  latin1,
+  LF,
+  SP,
+  TARGET_CHAR,
+  TCHAR,
+} from "./syntax.ts";
+
+/**
+ * Methods this server knows (RFC 9110 §9 plus PATCH, RFC 5789). A valid token
+ * outside this set → `501` (RFC 9110 §9.1). Method names are case-sensitive:
+ * `get` is unknown, not GET.
+ *
+ * @example
+ * ```ts
+ * import { KNOWN_METHODS } from "./parser.ts";
+ * console.log(KNOWN_METHODS.has("PATCH"), KNOWN_METHODS.has("get")); // true false
+ * ```
+ */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "OPTIONS",
+  "PATCH",
+  "TRACE",
+  "CONNECT",
+]);
+
+/** A parsed, validated request head. */
+export interface RequestHead {
+  /** Method token, e.g. `"GET"`. */
+  method: string;
+  /** The request-target exactly as sent. */
+  target: string;
+  /** RFC 9112 §3.2 form of the target; authority-form (CONNECT) is never returned. */
+  targetForm: "origin" | "absolute" | "asterisk";
+  /** Minor version: `0` for HTTP/1.0, `1` for HTTP/1.1 and later 1.x (§2.3). */
+  versionMinor: 0 | 1;
+  /** Field lines in arrival order: lower-cased name, value (latin1, OWS trimmed). */
+  fields: [name: string, value: string][];
+  /**
+   * `host[:port]` for the request URL: the absolute-form target's authority
+   * (which overrides Host, RFC 9112 §3.2.2), else the Host value, else `null`
+   * (HTTP/1.0 without Host).
+   */
+  authority: string | null;
+  /** Path and query (`/a?b`), or `*` for asterisk-form. */
+  path: string;
+  /** How the body is delimited. */
+  framing: BodyFraming;
+  /** Whether the connection persists after the response (RFC 9112 §9.3). */
+  keepAlive: boolean;
+  /** Whether the client sent `Expect: 100-continue` on HTTP/1.1. */
+  expectContinue: boolean;
+}
+
+/** The limits the head parser enforces (a subset of {@linkcode Http1Limits}). */
+export type HeadLimits = Pick<
+  Http1Limits,
+  "maxRequestLineBytes" | "maxHeaderBytes" | "maxHeaderCount" | "maxBodyBytes"
+>;
+
+/** Result of {@linkcode parseRequestHead}. */
+export type HeadParseResult =
+  | { done: false }
+  | { done: true; head: RequestHead; bytesConsumed: number };
+
+/**
+ * The shared "need more bytes" result, so an incomplete parse allocates nothing.
+ *
+ * @example
+ * ```ts
+ * import { INCOMPLETE, parseRequestHead } from "./parser.ts";
+ * const partial = new TextEncoder().encode("GET / HT");
+ * console.log(parseRequestHead(partial) === INCOMPLETE); // true
+ * ```
+ */
+export const INCOMPLETE: { done: false } = Object.freeze({ done: false as const });
+
+/**
+ * Parses the request head at the start of `buf`.
+ *
+ * Returns {@linkcode INCOMPLETE} when more bytes are needed, else the head and
+ * `bytesConsumed` (through the empty line ending the head). Throws
+ * {@linkcode HttpParseError} as soon as the bytes seen so far are invalid or
+ * exceed a limit, even before the head is complete — so a client cannot make
+ * the server buffer past a limit.
+ *
+ * @example Parse a complete head followed by the start of the next request
+ * ```ts
+ * import { parseRequestHead } from "./parser.ts";
+ * const bytes = new TextEncoder().encode("GET /a?b HTTP/1.1\r\nHost: x\r\n\r\nGET /");
+ * const result = parseRequestHead(bytes);
+ * if (result.done) console.log(result.head.path, result.bytesConsumed); // "/a?b" 30
+ * ```
+ */
+export function parseRequestHead(
+  buf: Uint8Array,
+  limits: HeadLimits = DEFAULT_LIMITS,
+): HeadParseResult {
+  const end = buf.length;
+  let pos = 0;
+
+  // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF)
+  // before the request-line (some clients send an extra CRLF after a body).
+  while (pos < end && buf[pos] === CR) {
+    if (pos + 1 === end) return INCOMPLETE;
+    if (buf[pos + 1] !== LF) throw bareCr();
+    pos += 2;
+    if (pos > limits.maxRequestLineBytes) {
+      throw new HttpParseError("INVALID_REQUEST_LINE", "too many empty lines before the request");
+    }
+  }
+
+  // --- request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
+  const lineStart = pos;
+  const lineEnd = findLineEnd(buf, lineStart, end);
+  if (lineEnd === -1) {
+    // +1: the last buffered byte may be the CR of a line of exactly the limit.
+    if (end - lineStart > limits.maxRequestLineBytes + 1) throw requestLineTooLong(limits);
+    return INCOMPLETE;
+  }
+  if (lineEnd - lineStart > limits.maxRequestLineBytes) throw requestLineTooLong(limits);
+  const { method, target, versionMinor } = parseRequestLine(buf, lineStart, lineEnd);
+
+  // --- header section: *( field-line CRLF ) CRLF (RFC 9112 §2.1)
+  pos = lineEnd + 2;
+  const headerStart = pos;
+  const fields: [string, string][] = [];
+  while (true) {
+    const fieldEnd = findLineEnd(buf, pos, end);
+    if (fieldEnd === -1) {
+      // +2: the unfinished tail may be the CRLF that ends the head.
+      if (end - headerStart > limits.maxHeaderBytes + 2) throw headersTooLarge(limits);
+      return INCOMPLETE;
+    }
+    if (fieldEnd === pos) break; // the empty line: end of head
+    if (fieldEnd + 2 - headerStart > limits.maxHeaderBytes) throw headersTooLarge(limits);
+    if (fields.length === limits.maxHeaderCount) {
+      throw new HttpParseError(
+        "TOO_MANY_HEADERS",
+        `more than ${limits.maxHeaderCount} header fields`,
+      );
+    }
+    fields.push(parseFieldLine(buf, pos, fieldEnd, fields.length === 0));
+    pos = fieldEnd + 2;
+  }
+
+  const head = interpretHead(method, target, versionMinor, fields, limits);
+  return { done: true, head, bytesConsumed: pos + 2 };
+}
+
+/**
+ * Finds the CR of the CRLF ending the line that starts at `from`, or -1 if the
+ * line is not complete within `buf[from, end)`. Throws on a bare LF or on a
+ * CR followed by anything but LF (RFC 9112 §2.2).
+ *
+ * @example
+ * ```ts
+ * import { findLineEnd } from "./parser.ts";
+ * const bytes = new TextEncoder().encode("ab\r\ncd");
+ * console.log(findLineEnd(bytes, 0, bytes.length), findLineEnd(bytes, 4, bytes.length)); // 2 -1
+ * ```
+ */
+export function findLineEnd(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    const b = buf[i];
+    if (b === LF) {
+      throw new HttpParseError(
+        "BARE_LF",
+        "bare LF line terminator; lines must end in CRLF (RFC 9112 §2.2)",
+      );
+    }
+    if (b === CR) {
+      if (i + 1 === end) return -1;
+      if (buf[i + 1] !== LF) throw bareCr();
+      return i;
+    }
+  }
+  return -1;
+}
+
+function parseRequestLine(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): { method: string; target: string; versionMinor: 0 | 1 } {
+  // method = token
+  let i = start;
+  while (i < end && TCHAR[buf[i]] === 1) i++;
+  if (i < end && buf[i] !== SP) {
+    throw new HttpParseError(
+      "INVALID_METHOD",
+      `invalid byte ${hex(buf[i])} in method (RFC 9112 §3.1: method = token)`,
+    );
+  }
+  if (i === start) throw new HttpParseError("INVALID_METHOD", "empty method (RFC 9112 §3.1)");
+  if (i === end) {
+    throw new HttpParseError("INVALID_REQUEST_LINE", "request line has no SP (RFC 9112 §3)");
+  }
+  const method = latin1(buf, start, i);
+
+  // request-target: one SP exactly on each side (RFC 9112 §3 — lenient
+  // whitespace parsing is another differential, so it is refused).
+  const targetStart = i + 1;
+  let j = targetStart;
+  while (j < end && buf[j] !== SP) j++;
+  if (j === end) {
+    throw new HttpParseError(
+      "INVALID_REQUEST_LINE",
+      "request line has no HTTP-version; HTTP/0.9 is not supported (RFC 9112 §3)",
+    );
+  }
+  if (j === targetStart) {
+    throw new HttpParseError(
+      "INVALID_REQUEST_LINE",
+      "empty request-target or extra SP (RFC 9112 §3)",
+    );
+  }
+  for (let k = targetStart; k < j; k++) {
+    if (TARGET_CHAR[buf[k]] !== 1) {
+      throw new HttpParseError(
+        "INVALID_TARGET",
+        `invalid byte ${hex(buf[k])} in request-target (RFC 9112 §3.2, RFC 3986)`,
+      );
+    }
+  }
+  const target = latin1(buf, targetStart, j);
+
+  // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
+  const v = j + 1;
+  if (
+    end - v !== 8 || buf[v] !== 0x48 || buf[v + 1] !== 0x54 || buf[v + 2] !== 0x54 ||
+    buf[v + 3] !== 0x50 || buf[v + 4] !== 0x2f || !isDigit(buf[v + 5]) ||
+    buf[v + 6] !== 0x2e || !isDigit(buf[v + 7])
+  ) {
+    throw new HttpParseError(
+      "INVALID_VERSION",
+      `malformed HTTP-version ${JSON.stringify(latin1(buf, v, Math.min(end, v + 16)))} ` +
+        '(RFC 9112 §2.3: "HTTP/" DIGIT "." DIGIT)',
+    );
+  }
+  const major = buf[v + 5] - 0x30;
+  if (major !== 1) {
+    throw new HttpParseError(
+      "VERSION_NOT_SUPPORTED",
+      `HTTP/${major}.${buf[v + 7] - 0x30} is not supported; only HTTP/1.x (RFC 9110 §15.6.6)`,
+    );
+  }
+  // RFC 9110 §6.2 / RFC 9112 §2.3: a higher minor version of 1.x is handled
+  // as the highest we implement, 1.1.
+  const versionMinor = buf[v + 7] === 0x30 ? 0 : 1;
+
+  if (!KNOWN_METHODS.has(method)) {
+    throw new HttpParseError(
+      "METHOD_NOT_IMPLEMENTED",
+      `method ${JSON.stringify(method)} is not implemented (RFC 9110 §9.1)`,
+    );
+  }
+  if (method === "CONNECT") {
+    throw new HttpParseError(
+      "CONNECT_NOT_IMPLEMENTED",
+      "CONNECT (authority-form tunnelling) is not implemented (RFC 9110 §9.3.6)",
+    );
+  }
+  if (method === "TRACE") {
+    // The Fetch `Request` handed to handlers forbids TRACE, and echoing
+    // requests back enables cross-site tracing; RFC 9110 §9.3.8 makes it optional.
+    throw new HttpParseError(
+      "TRACE_NOT_IMPLEMENTED",
+      "TRACE is not implemented (RFC 9110 §9.3.8)",
+    );
+  }
+  return { method, target, versionMinor };
+}
+
+/**
+ * Parses and validates one field line `buf[start, end)` (CRLF excluded):
+ * `field-name ":" OWS field-value OWS` (RFC 9112 §5). Returns the lower-cased
+ * name and the value with OWS trimmed. Also used for chunked trailers.
+ *
+ * @example
+ * ```ts
+ * import { parseFieldLine } from "./parser.ts";
+ * const line = new TextEncoder().encode("Content-Type:  text/plain ");
+ * console.log(parseFieldLine(line, 0, line.length)); // ["content-type", "text/plain"]
+ * ```
+ */
+export function parseFieldLine(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  firstLine = false,
+): [string, string] {
+  const first = buf[start];
+  if (first === SP || first === HTAB) {
+    throw new HttpParseError(
+      "OBS_FOLD",
+      firstLine
+        ? "whitespace between the request line and the first field (RFC 9112 §2.2)"
+        : "obsolete line folding (obs-fold) is not accepted (RFC 9112 §5.2)",
+    );
+  }
+  let i = start;
+  while (i < end && TCHAR[buf[i]] === 1) i++;
+  if (i === end) {
+    throw new HttpParseError("MISSING_COLON", "field line without a colon (RFC 9112 §5)");
+  }
+  const stop = buf[i];
+  if (stop !== COLON) {
+    if (stop === SP || stop === HTAB) {
+      throw new HttpParseError(
+        "WHITESPACE_BEFORE_COLON",
+        "whitespace between field name and colon (RFC 9112 §5.1)",
+      );
+    }
+    throw new HttpParseError(
+      "INVALID_FIELD_NAME",
+      `invalid byte ${hex(stop)} in field name (RFC 9110 §5.1: field-name = token)`,
+    );
+  }
+  if (i === start) {
+    throw new HttpParseError("INVALID_FIELD_NAME", "empty field name (RFC 9110 §5.1)");
+  }
+  // Field names are ASCII tokens, so toLowerCase is exact here.
+  const name = latin1(buf, start, i).toLowerCase();
+
+  let vStart = i + 1;
+  let vEnd = end;
+  while (vStart < vEnd && (buf[vStart] === SP || buf[vStart] === HTAB)) vStart++;
+  while (vEnd > vStart && (buf[vEnd - 1] === SP || buf[vEnd - 1] === HTAB)) vEnd--;
+  for (let k = vStart; k < vEnd; k++) {
+    if (FIELD_VALUE_CHAR[buf[k]] !== 1) {
+      throw new HttpParseError(
+        "INVALID_FIELD_VALUE",
+        `control byte ${hex(buf[k])} in value of field "${name}" (RFC 9110 §5.5)`,
+      );
+    }
+  }
+  return [name, latin1(buf, vStart, vEnd)];
+}
+
+/**
+ * Applies the semantic rules to a syntactically valid head: Host (RFC 9112
+ * §3.2), target form (§3.2.1–3.2.4), body framing (§6.3), persistence (§9.3)
+ * and Expect (RFC 9110 §10.1.1).
+ */
+function interpretHead(
+  method: string,
+  target: string,
+  versionMinor: 0 | 1,
+  fields: [string, string][],
+  limits: HeadLimits,
+): RequestHead {
+  const hosts: string[] = [];
+  const contentLengths: string[] = [];
+  const transferEncodings: string[] = [];
+  const connection: string[] = [];
+  const expect: string[] = [];
+  for (const [name, value] of fields) {
+    switch (name) {
+      case "host":
+        hosts.push(value);
+        break;
+      case "content-length":
+        contentLengths.push(value);
+        break;
+      case "transfer-encoding":
+        transferEncodings.push(value);
+        break;
+      case "connection":
+        connection.push(value);
+        break;
+      case "expect":
+        expect.push(value);
+        break;
+    }
+  }
+
+  // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, for more than
+  // one Host line, or for an invalid Host value.
+  if (hosts.length === 0 && versionMinor === 1) {
+    throw new HttpParseError("HOST_MISSING", "HTTP/1.1 request without Host (RFC 9112 §3.2)");
+  }
+  if (hosts.length > 1) {
+    throw new HttpParseError("HOST_REPEATED", "more than one Host field line (RFC 9112 §3.2)");
+  }
+  if (hosts.length === 1 && !isValidAuthority(hosts[0])) {
+    throw new HttpParseError(
+      "HOST_INVALID",
+      `invalid Host ${JSON.stringify(hosts[0])} (RFC 9112 §3.2: uri-host [ ":" port ])`,
+    );
+  }
+
+  let targetForm: RequestHead["targetForm"];
+  let authority: string | null = hosts.length === 1 ? hosts[0] : null;
+  let path: string;
+  if (!hasValidPercentEncoding(target)) {
+    throw new HttpParseError(
+      "INVALID_TARGET",
+      "malformed percent-encoding in request-target (RFC 3986 §2.1)",
+    );
+  }
+  if (target.charCodeAt(0) === 0x2f /* / */) {
+    targetForm = "origin"; // RFC 9112 §3.2.1
+    path = target;
+  } else if (target === "*") {
+    // RFC 9112 §3.2.4: asterisk-form is only used for a server-wide OPTIONS.
+    if (method !== "OPTIONS") {
+      throw new HttpParseError(
+        "ASTERISK_NOT_OPTIONS",
+        `asterisk-form target with ${method}; only OPTIONS may use "*" (RFC 9112 §3.2.4)`,
+      );
+    }
+    targetForm = "asterisk";
+    path = "*";
+  } else {
+    // RFC 9112 §3.2.2: absolute-form must be accepted; its authority
+    // overrides Host (Host must still be present and valid, checked above).
+    const match = /^https?:\/\//i.exec(target);
+    if (match === null) {
+      throw new HttpParseError(
+        "INVALID_TARGET",
+        "request-target is not origin-form or an http(s) absolute-form (RFC 9112 §3.2)",
+      );
+    }
+    const rest = target.slice(match[0].length);
+    let authEnd = rest.search(/[/?]/);
+    if (authEnd === -1) authEnd = rest.length;
+    authority = rest.slice(0, authEnd);
+    if (!isValidAuthority(authority)) {
+      throw new HttpParseError(
+        "INVALID_TARGET",
+        `invalid authority ${JSON.stringify(authority)} in absolute-form target (RFC 9112 §3.2.2)`,
+      );
+    }
+    path = rest.slice(authEnd);
+    if (!path.startsWith("/")) path = "/" + path;
+    targetForm = "absolute";
+  }
+
+  // RFC 9112 §6.3: Transfer-Encoding first, then Content-Length, else no body.
+  let framing: BodyFraming = { kind: "none" };
+  if (transferEncodings.length > 0) {
+    if (contentLengths.length > 0) {
+      throw new HttpParseError(
+        "CONTENT_LENGTH_WITH_TRANSFER_ENCODING",
+        "Content-Length and Transfer-Encoding both present (RFC 9112 §6.3)",
+      );
+    }
+    if (versionMinor === 0) {
+      // RFC 9112 §6.1: treat HTTP/1.0 + Transfer-Encoding as faulty framing.
+      throw new HttpParseError(
+        "TRANSFER_ENCODING_IN_HTTP10",
+        "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)",
+      );
+    }
+    checkTransferEncoding(transferEncodings);
+    framing = { kind: "chunked" };
+  } else if (contentLengths.length > 0) {
+    const length = parseContentLength(contentLengths);
+    if (length > limits.maxBodyBytes) {
+      throw new HttpParseError(
+        "BODY_TOO_LARGE",
+        `Content-Length ${length} exceeds the ${limits.maxBodyBytes}-byte limit`,
+      );
+    }
+    if (length > 0) framing = { kind: "length", length };
+  }
+
+  return {
+    method,
+    target,
+    targetForm,
+    versionMinor,
+    fields,
+    authority,
+    path,
+    framing,
+    keepAlive: isKeepAlive(versionMinor, connection),
+    expectContinue: expectsContinue(versionMinor, expect),
+  };
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+function hex(b: number): string {
+  return "0x" + b.toString(16).padStart(2, "0");
+}
+
+function bareCr(): HttpParseError {
+  return new HttpParseError(
+    "BARE_CR",
+    "bare CR not followed by LF (RFC 9112 §2.2)",
+  );
+}
+
+function requestLineTooLong(limits: HeadLimits): HttpParseError {
+  return new HttpParseError(
+    "REQUEST_LINE_TOO_LONG",
+    `request line longer than ${limits.maxRequestLineBytes} bytes (RFC 9112 §3)`,
+  );
+}
+
+function headersTooLarge(limits: HeadLimits): HttpParseError {
+  return new HttpParseError(
+    "HEADERS_TOO_LARGE",
+    `header section larger than ${limits.maxHeaderBytes} bytes (RFC 6585 §5)`,
+  );
+}

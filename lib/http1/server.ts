@@ -1,0 +1,219 @@
+/**
+ * `serveHttp1`: an HTTP/1.1 server written by hand on raw TCP (or TLS).
+ *
+ * ```ts ignore
+ * import { serveHttp1 } from "./lib/http1/server.ts";
+ * const server = serveHttp1({ port: 8000 }, (req) => new Response(`you asked for ${new URL(req.url).pathname}`));
+ * await server.finished;
+ * ```
+ *
+ * How it is put together (each module does one thing):
+ *
+ * - `limits.ts` — every bound, with the reason for its default.
+ * - `syntax.ts` — byte classes (tchar, field-vchar, target), Host syntax.
+ * - `parser.ts` — pure request-head parser: bytes → validated head.
+ * - `fields.ts` — Content-Length / Transfer-Encoding / Connection / Expect rules.
+ * - `chunked.ts` — incremental chunked-body decoder.
+ * - `response.ts` — response serializer and the cached `Date`.
+ * - `errors.ts` — {@linkcode HttpParseError}: one code per failure kind.
+ * - `reader.ts`, `connection.ts` — the I/O shell: reads with deadlines, the
+ *   per-connection request loop.
+ * - this file — listening, the connection cap, graceful shutdown.
+ *
+ * Protocol decisions worth knowing:
+ *
+ * - **Line terminators must be CRLF; a bare LF is rejected with 400.** RFC 9112
+ *   §2.2 permits accepting bare LF, but lenient framing is a classic
+ *   request-smuggling differential between a proxy and an origin.
+ * - Ambiguous framing (Content-Length with Transfer-Encoding, repeated or
+ *   malformed Content-Length, Transfer-Encoding not ending in chunked) → 400
+ *   and close (RFC 9112 §6.3).
+ * - Every error response carries `Connection: close`, is logged with its
+ *   precise reason, and is followed by a lingering close.
+ * - Requests are handled one at a time per connection, so pipelined requests
+ *   are answered in order (RFC 9112 §9.3.2).
+ * - `OPTIONS *` is answered by the server itself (`200`, no content) because
+ *   an asterisk-form target cannot be expressed as a `Request` URL; TRACE and
+ *   CONNECT get 501.
+ * - Bodies are buffered whole (bounded by `maxBodyBytes`) before the handler
+ *   runs, and response bodies are read fully (bounded) and sent with
+ *   Content-Length; there is no streaming and no chunked responses.
+ *
+ * @module
+ */
+import { Http1Connection, type Http1ConnInfo, type Http1Handler } from "./connection.ts";
+import { HttpParseError } from "./errors.ts";
+import { type Http1Limits, resolveLimits } from "./limits.ts";
+import { serializeResponse, textResponse } from "./response.ts";
+
+export type { Http1ConnInfo, Http1Handler };
+export { HttpParseError };
+
+/** Options for {@linkcode serveHttp1}. */
+export interface Http1ServeOptions {
+  /** TCP port; `0` lets the OS pick (read it from `addr` or `onListen`). */
+  port: number;
+  /** Interface to bind. Default `"127.0.0.1"`: exposing more is an explicit choice. */
+  hostname?: string;
+  /** PEM certificate chain; with `key`, the server listens with TLS. */
+  cert?: string;
+  /** PEM private key; with `cert`, the server listens with TLS. */
+  key?: string;
+  /** Overrides for any of the {@linkcode Http1Limits}. */
+  limits?: Partial<Http1Limits>;
+  /** Called once listening. Default: log `Listening on http://host:port/`. */
+  onListen?: (addr: Deno.NetAddr) => void;
+  /** Log sink, one line per call. Default `console.log`. */
+  log?: (line: string) => void;
+  /** Aborting it shuts the server down like {@linkcode Http1Server.shutdown}. */
+  signal?: AbortSignal;
+}
+
+/** A running server. */
+export interface Http1Server {
+  /** The bound address (with the real port when `port` was 0). */
+  addr: Deno.NetAddr;
+  /** Resolves when the server has fully stopped: listener and all connections closed. */
+  finished: Promise<void>;
+  /**
+   * Graceful shutdown: stop accepting, let in-flight requests finish (their
+   * responses carry `Connection: close`), close idle keep-alive connections.
+   * Resolves when every connection is closed. Safe to call more than once.
+   */
+  shutdown(): Promise<void>;
+  /** `await using server = serveHttp1(…)` shuts down at scope exit. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts an HTTP/1.1 server: `Deno.listen`, or `Deno.listenTls` when `cert`
+ * and `key` are given.
+ *
+ * @example Serve, make one request, shut down
+ * ```ts
+ * import { serveHttp1 } from "./server.ts";
+ * const server = serveHttp1({ port: 0, onListen() {} }, (req) => new Response(req.method));
+ * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * console.log(await res.text()); // "GET"
+ * await server.shutdown();
+ * ```
+ */
+export function serveHttp1(options: Http1ServeOptions, handler: Http1Handler): Http1Server {
+  const limits = resolveLimits(options.limits);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const hostname = options.hostname ?? "127.0.0.1";
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TypeError("serveHttp1: cert and key must be given together");
+  }
+  const secure = options.cert !== undefined;
+  const listener: Deno.Listener = secure
+    ? Deno.listenTls({ hostname, port: options.port, cert: options.cert!, key: options.key! })
+    : Deno.listen({ hostname, port: options.port, transport: "tcp" });
+  const addr = listener.addr as Deno.NetAddr;
+  const authority = addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+  if (options.onListen) options.onListen(addr);
+  else log(`Listening on ${secure ? "https" : "http"}://${authority}/`);
+
+  const connections = new Set<Http1Connection>();
+  const rejections = new Map<Deno.Conn, Promise<void>>();
+  let shuttingDown = false;
+  const context = { handler, limits, log, secure, fallbackAuthority: authority };
+
+  const acceptLoop = (async () => {
+    while (!shuttingDown) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (shuttingDown || error instanceof Deno.errors.BadResource) break;
+        // e.g. EMFILE: log, breathe, keep serving everyone else.
+        log(`http1: accept failed: ${error}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      if (shuttingDown) {
+        conn.close();
+        break;
+      }
+      if (connections.size >= limits.maxConnections) {
+        reject(conn);
+        continue;
+      }
+      const connection = new Http1Connection(conn, context);
+      connections.add(connection);
+      connection.done.then(() => connections.delete(connection));
+    }
+  })();
+
+  /** Over the cap: a fast 503 and close, never a hang (RFC 9110 §15.6.4). */
+  function reject(conn: Deno.Conn): void {
+    const error = `503 Service Unavailable: connection limit of ${limits.maxConnections} reached`;
+    const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
+    log(`${error} [client ${hostname}:${port}]`);
+    const bytes = serializeResponse(
+      textResponse(503, "503 Service Unavailable: server busy, retry later"),
+      { close: true },
+    );
+    const timeout = Math.min(limits.writeTimeoutMs, limits.lingerTimeoutMs);
+    const task = (async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // Bound the whole exchange: a client that neither reads nor closes
+      // (or a TLS handshake that never completes) cannot keep this open.
+      const expired = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeout);
+      });
+      const exchange = (async () => {
+        await conn.write(bytes); // 503 bytes always fit the socket buffer
+        await conn.closeWrite();
+        // Lingering close, as in Http1Connection: drain until the client closes.
+        const sink = new Uint8Array(4096);
+        while (await conn.read(sink) !== null) { /* discard */ }
+      })().catch(() => {});
+      await Promise.race([exchange, expired]);
+      clearTimeout(timer);
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+      await exchange;
+      rejections.delete(conn);
+    })();
+    rejections.set(conn, task);
+  }
+
+  let resolveDrained!: () => void;
+  const drained = new Promise<void>((resolve) => (resolveDrained = resolve));
+  const finished = (async () => {
+    await acceptLoop;
+    await drained;
+    await Promise.all([...connections].map((c) => c.done));
+    await Promise.all(rejections.values());
+    options.signal?.removeEventListener("abort", onAbort);
+  })();
+
+  function shutdown(): Promise<void> {
+    if (!shuttingDown) {
+      shuttingDown = true;
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+      for (const connection of connections) connection.shutdown();
+      for (const conn of rejections.keys()) {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      }
+      resolveDrained();
+    }
+    return finished;
+  }
+
+  function onAbort(): void {
+    shutdown();
+  }
+  if (options.signal?.aborted) shutdown();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  return { addr, finished, shutdown, [Symbol.asyncDispose]: shutdown };
+}
