@@ -11,7 +11,16 @@
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
 import { createFileVersion, type FileVersion, isUnchanged, signatureOf } from "./file_version.ts";
 
-/** Thrown by {@linkcode FileCache.load} when a path resolves outside the root. */
+/**
+ * Thrown by {@linkcode FileCache.load} when a path resolves outside the root.
+ *
+ * @example
+ * ```ts
+ * import { OutsideRootError } from "./file_cache.ts";
+ * const error: unknown = new OutsideRootError("/srv/site/link resolves to /etc/passwd");
+ * if (error instanceof OutsideRootError) console.log("404: link leads outside the root");
+ * ```
+ */
 export class OutsideRootError extends Error {
   /** Always `"OutsideRootError"`. */
   override name = "OutsideRootError";
@@ -41,7 +50,12 @@ export class FileCache {
   readonly #versions = new Map<string, FileVersion>();
   readonly #loading = new Map<string, Promise<FileVersion>>();
 
-  /** @param realRoot The root directory as returned by `Deno.realPath`. */
+  /**
+   * Creates an empty cache for files under `realRoot`.
+   *
+   * @param realRoot The root directory as returned by `Deno.realPath`, so
+   *   that real paths of files can be compared with it.
+   */
   constructor(realRoot: string) {
     this.#realRoot = realRoot;
   }

@@ -29,9 +29,10 @@ export interface FileVersion {
 
 /**
  * The parts of `stat` that change when a file is edited. `mtimeMs` keeps the
- * sub-second part, so two edits within one second still differ; `ctimeMs` and
- * `ino` catch edits that restore the old mtime (`cp -p`, `touch -r`) or that
- * replace the file by renaming a new one over it, as many editors do.
+ * milliseconds, so two edits within one second still differ. `ino` changes
+ * when an editor saves by renaming a new file over the old one, and `ctimeMs`
+ * when an edit restores the old mtime (`cp -p`, `touch -r`); Deno reports
+ * ctime in whole seconds, so that last case is only caught a second later.
  */
 export interface FileSignature {
   /** Size in bytes. */

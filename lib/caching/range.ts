@@ -83,7 +83,7 @@ export function selectRange(fieldValue: string, length: number): RangeSelection 
   if (satisfiable.length === 0) {
     return {
       kind: "unsatisfiable",
-      reason: `${fieldValue} is outside the ${length}-byte file`,
+      reason: `no satisfiable range in ${fieldValue} for a ${length}-byte file`,
     };
   }
   if (satisfiable.length > 1) {

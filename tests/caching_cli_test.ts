@@ -1,0 +1,195 @@
+/**
+ * caching_server.ts as a program: flags and exit codes, the access log on
+ * stdout, graceful shutdown on SIGTERM, and running straight from a URL.
+ * Each test starts a real `deno run` process with the permissions of
+ * `deno task cache`.
+ */
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { fromFileUrl } from "jsr:@std/path@1.1.6/from-file-url";
+import { join } from "jsr:@std/path@1.1.6/join";
+import { TextLineStream } from "jsr:@std/streams@1.1.2/text-line-stream";
+import { serveCaching } from "../caching_server.ts";
+
+const SERVER = new URL("../caching_server.ts", import.meta.url);
+const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env=PORT"];
+
+/** A running caching_server.ts whose stdout is read line by line. */
+class ServerProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: ReadableStreamDefaultReader<string>;
+  readonly #stderr: Promise<string>;
+  /** Every stdout line read so far. */
+  readonly output: string[] = [];
+
+  constructor(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...args],
+      cwd: options.cwd,
+      env: options.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream())
+      .pipeThrough<string>(new TextLineStream()).getReader();
+    this.#stderr = new Response(this.#child.stderr).text();
+  }
+
+  /** Reads stdout until a line matches `pattern`. */
+  async waitForLine(pattern: RegExp): Promise<RegExpExecArray> {
+    while (true) {
+      const { value, done } = await this.#lines.read();
+      if (done) {
+        throw new Error(
+          `exited before printing ${pattern}:\n${this.output.join("\n")}\n` +
+            await this.#stderr,
+        );
+      }
+      this.output.push(value);
+      const match = pattern.exec(value);
+      if (match) return match;
+    }
+  }
+
+  /** The port from the "Serving … at http://127.0.0.1:PORT/" line. */
+  async port(): Promise<number> {
+    return Number((await this.waitForLine(/ at http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+  }
+
+  kill(signal: Deno.Signal): void {
+    this.#child.kill(signal);
+  }
+
+  /** Waits for exit, reading the rest of stdout and stderr. */
+  async finish(): Promise<{ code: number; stderr: string }> {
+    while (true) {
+      const { value, done } = await this.#lines.read();
+      if (done) break;
+      this.output.push(value);
+    }
+    const [{ code }, stderr] = await Promise.all([this.#child.status, this.#stderr]);
+    return { code, stderr };
+  }
+}
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, SERVER.href, ...args],
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+Deno.test("--help prints usage and exits 0", async () => {
+  const { code, stdout } = await run(["--help"]);
+  assertEquals(code, 0);
+  assertStringIncludes(stdout, "Usage:");
+  assertStringIncludes(stdout, "--cache-control");
+});
+
+Deno.test("bad command lines exit 2 with a clear message and the usage", async () => {
+  const cases: [string[], string][] = [
+    [["--bogus"], "unknown flag: --bogus"],
+    [["extra"], "unexpected argument: extra"],
+    [["--port", "http"], "invalid port"],
+    [["--root"], "--root needs a value"],
+    [["--root", "/does/not/exist"], "--root /does/not/exist: not a readable directory"],
+    [["--cache-control", "no-cache\nX-Injected: 1"], "not a valid field value"],
+  ];
+  for (const [args, message] of cases) {
+    const { code, stderr } = await run(args);
+    assertEquals(code, 2, args.join(" "));
+    assertStringIncludes(stderr, message);
+    assertStringIncludes(stderr, "Usage:");
+  }
+});
+
+Deno.test("the program: 200 → 304 → edit → 200 → 304, logged, then a graceful SIGTERM", async () => {
+  const root = await Deno.makeTempDir({ prefix: "caching_cli_test_" });
+  // Compression switched on for Deno.serve by environment: the server must still not compress.
+  const server = new ServerProcess(
+    [...PERMISSIONS, SERVER.href, "--port", "0", "--root", root],
+    { env: { DENO_SERVE_AUTOMATIC_COMPRESSION: "1" } },
+  );
+  try {
+    await Deno.writeTextFile(join(root, "index.html"), "<p>first</p>".repeat(100));
+    const origin = `http://127.0.0.1:${await server.port()}`;
+    const gzip = { "accept-encoding": "gzip" };
+
+    const first = await fetch(`${origin}/`, { headers: gzip });
+    await first.body?.cancel();
+    assertEquals(first.status, 200);
+    assertEquals(first.headers.get("content-encoding"), null);
+    const firstTag = first.headers.get("etag")!;
+    assertMatch(firstTag, /^"[0-9a-f]{64}"$/);
+
+    const second = await fetch(`${origin}/`, { headers: { ...gzip, "if-none-match": firstTag } });
+    await second.body?.cancel();
+    assertEquals(second.status, 304);
+
+    await Deno.writeTextFile(join(root, "index.html"), "<p>second</p>".repeat(100));
+    const third = await fetch(`${origin}/`, { headers: { ...gzip, "if-none-match": firstTag } });
+    assertEquals(await third.text(), "<p>second</p>".repeat(100));
+    assertEquals(third.status, 200);
+    const secondTag = third.headers.get("etag")!;
+
+    const fourth = await fetch(`${origin}/`, { headers: { ...gzip, "if-none-match": secondTag } });
+    await fourth.body?.cancel();
+    assertEquals(fourth.status, 304);
+
+    await server.waitForLine(/^GET \/ 304 If-None-Match matched/);
+    await server.waitForLine(/^GET \/ 200 ETag changed/);
+    await server.waitForLine(/^GET \/ 304 If-None-Match matched/);
+  } finally {
+    server.kill("SIGTERM");
+    const { code, stderr } = await server.finish();
+    await Deno.remove(root, { recursive: true });
+    assertEquals(code, 0, stderr);
+    assert(server.output.includes("Shutting down…"), server.output.join("\n"));
+  }
+});
+
+Deno.test("run from a URL: serves the current directory, with the demo page at /", async () => {
+  // Serve this checkout over HTTP (with the caching server itself) and run
+  // caching_server.ts from there, in an empty directory without index.html.
+  const checkout = new URL("..", import.meta.url);
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const host = serveCaching({
+    root: fromFileUrl(checkout),
+    port: 0,
+    log: () => {},
+    onListen: listening.resolve,
+  });
+  const cwd = await Deno.makeTempDir({ prefix: "caching_cli_url_test_" });
+  let server: ServerProcess | undefined;
+  try {
+    await Deno.writeTextFile(join(cwd, "notes.txt"), "served from the working directory");
+    const { port: hostPort } = await listening.promise;
+    const moduleUrl = `http://127.0.0.1:${hostPort}/caching_server.ts`;
+    server = new ServerProcess(
+      [
+        "--allow-net",
+        "--allow-read",
+        `--allow-import=127.0.0.1:${hostPort}`,
+        moduleUrl,
+        "--port",
+        "0",
+      ],
+      { cwd },
+    );
+    const origin = `http://127.0.0.1:${await server.port()}`;
+
+    const demo = await fetch(`${origin}/`);
+    assertEquals(demo.status, 200);
+    assertEquals(await demo.text(), await Deno.readTextFile(new URL("index.html", checkout)));
+    const notes = await fetch(`${origin}/notes.txt`);
+    assertEquals(await notes.text(), "served from the working directory");
+  } finally {
+    server?.kill("SIGTERM");
+    const result = await server?.finish();
+    await host.shutdown();
+    await Deno.remove(cwd, { recursive: true });
+    assertEquals(result?.code, 0, result?.stderr);
+  }
+});

@@ -1,0 +1,53 @@
+import { assertEquals } from "@std/assert";
+import {
+  contentRange,
+  type RangeSelection,
+  selectRange,
+  unsatisfiedContentRange,
+} from "../lib/caching/range.ts";
+
+const partial = (start: number, end: number): RangeSelection => ({ kind: "partial", start, end });
+
+Deno.test("selectRange answers byte ranges against a 10-byte file (RFC 9110 §14.1.2)", () => {
+  const cases: [string, RangeSelection | RangeSelection["kind"]][] = [
+    ["bytes=0-4", partial(0, 4)],
+    ["bytes=5-", partial(5, 9)], // open-ended
+    ["bytes=9-9", partial(9, 9)],
+    ["bytes=8-20", partial(8, 9)], // last-pos past the end is clamped
+    ["bytes=0-99999999999999999999", partial(0, 9)],
+    ["bytes=-3", partial(7, 9)], // suffix: the last 3 bytes
+    ["bytes=-30", partial(0, 9)], // suffix longer than the file: all of it
+    ["BYTES=0-1", partial(0, 1)], // units are case-insensitive
+    ["bytes= 0-1 ", partial(0, 1)],
+    ["bytes=0-1, 20-30", partial(0, 1)], // only one range is satisfiable
+    ["bytes=10-", "unsatisfiable"], // starts at the end
+    ["bytes=10-20", "unsatisfiable"],
+    ["bytes=-0", "unsatisfiable"], // zero-length suffix
+    ["bytes=20-30, 40-", "unsatisfiable"],
+    ["bytes=5-2", "unsatisfiable"], // invalid: last before first
+    ["bytes=abc", "unsatisfiable"], // invalid syntax
+    ["bytes=-", "unsatisfiable"],
+    ["bytes=1-2-3", "unsatisfiable"],
+    ["bytes=+1-2", "unsatisfiable"],
+    ["bytes=", "unsatisfiable"],
+    ["bytes=0-1,5-6", "full"], // several ranges: the full 200 instead of multipart
+    ["items=0-1", "full"], // unknown unit: ignored
+    ["0-1", "full"],
+  ];
+  for (const [input, expected] of cases) {
+    const selection = selectRange(input, 10);
+    if (typeof expected === "string") assertEquals(selection.kind, expected, input);
+    else assertEquals(selection, expected, input);
+  }
+});
+
+Deno.test("selectRange ignores Range for an empty file", () => {
+  for (const input of ["bytes=0-", "bytes=-5", "bytes=0-0"]) {
+    assertEquals(selectRange(input, 0).kind, "full", input);
+  }
+});
+
+Deno.test("Content-Range values (RFC 9110 §14.4)", () => {
+  assertEquals(contentRange(0, 4, 10), "bytes 0-4/10");
+  assertEquals(unsatisfiedContentRange(10), "bytes */10");
+});

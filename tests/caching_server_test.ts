@@ -1,0 +1,474 @@
+/**
+ * The caching server over real sockets: `serveCaching` on port 0, talked to
+ * with `fetch`, or with raw bytes over `Deno.connect` where fetch would hide
+ * the wire (body bytes of a 304, HEAD, paths fetch would normalise).
+ */
+import {
+  assert,
+  assertEquals,
+  assertFalse,
+  assertMatch,
+  assertNotEquals,
+  assertStringIncludes,
+} from "@std/assert";
+import { join } from "jsr:@std/path@1.1.6/join";
+import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
+import { FileCache } from "../lib/caching/file_cache.ts";
+import { formatHttpDate, parseHttpDate } from "../lib/caching/http_date.ts";
+
+const PAGE = "<!doctype html><title>test</title><p>Hello, caching!</p>\n";
+
+interface TestServer {
+  /** `http://127.0.0.1:PORT` */
+  origin: string;
+  port: number;
+  /** The directory served. */
+  root: string;
+  /** Access-log lines written so far. */
+  log: string[];
+}
+
+/**
+ * Writes `files` into a fresh root directory (inside a fresh parent, so tests
+ * can put files "outside the root"), serves it on port 0, runs `test`, then
+ * shuts the server down and removes the directories.
+ */
+async function withServer(
+  files: Record<string, string>,
+  test: (server: TestServer) => Promise<void>,
+  options: Partial<ServeCachingOptions> = {},
+): Promise<void> {
+  const parent = await Deno.makeTempDir({ prefix: "caching_server_test_" });
+  const root = join(parent, "site");
+  await Deno.mkdir(root);
+  for (const [name, content] of Object.entries(files)) {
+    await Deno.mkdir(join(root, name, ".."), { recursive: true });
+    await Deno.writeTextFile(join(root, name), content);
+  }
+  const log: string[] = [];
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = serveCaching({
+    root,
+    port: 0,
+    log: (line) => log.push(line),
+    onListen: listening.resolve,
+    ...options,
+  });
+  try {
+    const { port } = await listening.promise;
+    await test({ origin: `http://127.0.0.1:${port}`, port, root, log });
+  } finally {
+    await server.shutdown();
+    await Deno.remove(parent, { recursive: true });
+  }
+}
+
+/** Fetches and reads the whole body, so no response is left unconsumed. */
+async function get(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await fetch(url, init);
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+interface RawResponse {
+  status: number;
+  headers: Headers;
+  /** Exactly the bytes after the blank line that ends the header section. */
+  body: Uint8Array;
+}
+
+/** Sends `request` as-is and reads until the server closes the connection. */
+async function rawRequest(port: number, request: string): Promise<RawResponse> {
+  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await connection.write(new TextEncoder().encode(request));
+    const bytes = await new Response(connection.readable).bytes();
+    const headerEnd = indexOfBlankLine(bytes);
+    assert(headerEnd > 0, `no complete header section in ${new TextDecoder().decode(bytes)}`);
+    const [statusLine, ...fieldLines] = new TextDecoder().decode(bytes.subarray(0, headerEnd))
+      .split("\r\n");
+    const headers = new Headers();
+    for (const line of fieldLines) {
+      const colon = line.indexOf(":");
+      headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
+    }
+    return {
+      status: Number(statusLine.split(" ")[1]),
+      headers,
+      body: bytes.subarray(headerEnd + 4),
+    };
+  } finally {
+    try {
+      connection.close();
+    } catch {
+      // Already closed by the server, after it finished the response.
+    }
+  }
+}
+
+function indexOfBlankLine(bytes: Uint8Array): number {
+  for (let i = 0; i + 3 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+function rawGet(port: number, target: string, fields: Record<string, string> = {}, method = "GET") {
+  const lines = Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  return rawRequest(
+    port,
+    `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines}Connection: close\r\n\r\n`,
+  );
+}
+
+async function sha256Tag(content: string | Uint8Array<ArrayBuffer>): Promise<string> {
+  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return `"${Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("")}"`;
+}
+
+Deno.test("GET / answers 200 with strong ETag, Last-Modified, Date and Cache-Control", async () => {
+  await withServer({ "index.html": PAGE }, async ({ origin, root, log }) => {
+    const { status, headers, body } = await get(`${origin}/`);
+    assertEquals(status, 200);
+    assertEquals(body, PAGE);
+    assertEquals(headers.get("etag"), await sha256Tag(PAGE));
+    const mtime = (await Deno.stat(join(root, "index.html"))).mtime!;
+    assertEquals(headers.get("last-modified"), formatHttpDate(mtime));
+    assertEquals(headers.get("cache-control"), "no-cache");
+    assertEquals(headers.get("content-type"), "text/html; charset=UTF-8");
+    assertEquals(headers.get("content-length"), String(PAGE.length));
+    assertEquals(headers.get("accept-ranges"), "bytes");
+    assertMatch(headers.get("date") ?? "", /^\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$/);
+    assertEquals(log, ["GET / 200 no validators in request (file read and hashed)"]);
+  });
+});
+
+Deno.test("Content-Type follows the file extension", async () => {
+  const files = { "a.css": "p{}", "b.json": "{}", "c.svg": "<svg/>", "d.unknownext": "?" };
+  await withServer(files, async ({ origin }) => {
+    const cases: [string, string][] = [
+      ["/a.css", "text/css; charset=UTF-8"],
+      ["/b.json", "application/json; charset=UTF-8"],
+      ["/c.svg", "image/svg+xml"],
+      ["/d.unknownext", "application/octet-stream"],
+    ];
+    for (const [path, type] of cases) {
+      assertEquals((await get(origin + path)).headers.get("content-type"), type, path);
+    }
+  });
+});
+
+Deno.test("revalidation: 304 on the wire carries validators and not one body byte", async () => {
+  await withServer({ "index.html": PAGE }, async ({ port, log }) => {
+    const first = await rawGet(port, "/");
+    const etag = first.headers.get("etag")!;
+    const lastModified = first.headers.get("last-modified")!;
+
+    const revalidated = await rawGet(port, "/", {
+      "If-None-Match": etag,
+      "If-Modified-Since": lastModified,
+    });
+    assertEquals(revalidated.status, 304);
+    assertEquals(revalidated.body.length, 0);
+    assertEquals(revalidated.headers.get("etag"), etag);
+    assertEquals(revalidated.headers.get("last-modified"), lastModified);
+    assertEquals(revalidated.headers.get("cache-control"), "no-cache");
+    assert(revalidated.headers.has("date"));
+    // The 200 carried no Vary, so the 304 needs none either (RFC 9110 §15.4.5).
+    assertFalse(first.headers.has("vary"));
+    assertFalse(revalidated.headers.has("vary"));
+    assertFalse(revalidated.headers.has("content-length"));
+    assertStringIncludes(log[1], `GET / 304 If-None-Match matched "`);
+    assertStringIncludes(log[1], "stat only");
+  });
+});
+
+Deno.test("If-Modified-Since alone revalidates to the second", async () => {
+  await withServer({ "index.html": PAGE }, async ({ origin }) => {
+    const { headers } = await get(`${origin}/`);
+    const lastModified = parseHttpDate(headers.get("last-modified")!)!;
+    const since = (seconds: number) => ({
+      headers: { "if-modified-since": formatHttpDate(seconds * 1000) },
+    });
+    assertEquals((await get(`${origin}/`, since(lastModified))).status, 304);
+    assertEquals((await get(`${origin}/`, since(lastModified - 1))).status, 200);
+    const invalid = { headers: { "if-modified-since": "not a date" } };
+    assertEquals((await get(`${origin}/`, invalid)).status, 200);
+  });
+});
+
+Deno.test("If-Match and If-Unmodified-Since failures give 412", async () => {
+  await withServer({ "index.html": PAGE }, async ({ origin }) => {
+    const etag = (await get(`${origin}/`)).headers.get("etag")!;
+    assertEquals((await get(`${origin}/`, { headers: { "if-match": etag } })).status, 200);
+    assertEquals((await get(`${origin}/`, { headers: { "if-match": '"old"' } })).status, 412);
+    const epoch = { "if-unmodified-since": "Thu, 01 Jan 1970 00:00:00 GMT" };
+    assertEquals((await get(`${origin}/`, { headers: epoch })).status, 412);
+  });
+});
+
+Deno.test("an edited file gets a new ETag: 200 → 304 → edit → 200 → 304", async () => {
+  await withServer({ "index.html": PAGE }, async ({ origin, root, log }) => {
+    const oldTag = (await get(`${origin}/`)).headers.get("etag")!;
+    assertEquals((await get(`${origin}/`, { headers: { "if-none-match": oldTag } })).status, 304);
+
+    const edited = PAGE.replace("Hello", "Hello again");
+    await Deno.writeTextFile(join(root, "index.html"), edited);
+    const afterEdit = await get(`${origin}/`, { headers: { "if-none-match": oldTag } });
+    assertEquals(afterEdit.status, 200);
+    assertEquals(afterEdit.body, edited);
+    const newTag = afterEdit.headers.get("etag")!;
+    assertEquals(newTag, await sha256Tag(edited));
+    assertStringIncludes(log.at(-1)!, "GET / 200 ETag changed");
+    assertStringIncludes(log.at(-1)!, "file read and hashed");
+
+    assertEquals((await get(`${origin}/`, { headers: { "if-none-match": newTag } })).status, 304);
+  });
+});
+
+Deno.test("an edit keeping size and mtime second is still noticed", async (t) => {
+  await withServer({ "page.txt": "version A" }, async ({ origin, root }) => {
+    const path = join(root, "page.txt");
+    const second = Math.floor(Date.now() / 1000) - 60;
+    await Deno.utime(path, second, second + 0.25);
+    const tagA = (await get(`${origin}/page.txt`)).headers.get("etag");
+
+    await t.step("same size, same second, different milliseconds", async () => {
+      await Deno.writeTextFile(path, "version B");
+      await Deno.utime(path, second, second + 0.75);
+      const { body, headers } = await get(`${origin}/page.txt`);
+      assertEquals(body, "version B");
+      assertNotEquals(headers.get("etag"), tagA);
+      assertEquals(headers.get("etag"), await sha256Tag("version B"));
+    });
+
+    await t.step("same size and mtime, file replaced by a rename (as editors save)", async () => {
+      const temporary = join(root, "page.txt.tmp");
+      await Deno.writeTextFile(temporary, "version C");
+      await Deno.utime(temporary, second, second + 0.75);
+      await Deno.rename(temporary, path);
+      const { body, headers } = await get(`${origin}/page.txt`);
+      assertEquals(body, "version C");
+      assertEquals(headers.get("etag"), await sha256Tag("version C"));
+    });
+  });
+});
+
+Deno.test("concurrent requests for a changed file share one read", async () => {
+  const root = await Deno.makeTempDir({ prefix: "caching_cache_test_" });
+  try {
+    const path = join(root, "a.txt");
+    await Deno.writeTextFile(path, "shared");
+    const cache = new FileCache(await Deno.realPath(root));
+    const versions = await Promise.all(Array.from({ length: 8 }, () => cache.load(path)));
+    assert(versions.every((version) => version === versions[0]), "all got the same read");
+    assertEquals(cache.lookup(path, await Deno.stat(path)), versions[0]);
+    await Deno.writeTextFile(path, "changed");
+    assertEquals(cache.lookup(path, await Deno.stat(path)), undefined);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a body is never paired with another version's ETag while the file changes", async () => {
+  await withServer({ "data.txt": "initial" }, async ({ origin, root }) => {
+    const path = join(root, "data.txt");
+    const writer = (async () => {
+      for (let i = 0; i < 40; i++) {
+        await Deno.writeTextFile(path, `version ${i} `.repeat(i + 1));
+      }
+    })();
+    const readers = Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 20; i++) {
+        const response = await fetch(`${origin}/data.txt`);
+        const body = await response.bytes();
+        assertEquals(response.headers.get("etag"), await sha256Tag(body));
+        assertEquals(response.headers.get("content-length"), String(body.length));
+      }
+    });
+    await Promise.all([writer, ...readers]);
+  });
+});
+
+Deno.test("Last-Modified is never later than Date for a file with a future mtime", async () => {
+  await withServer({ "future.txt": "from the future" }, async ({ origin, root }) => {
+    const inAnHour = Date.now() / 1000 + 3600;
+    await Deno.utime(join(root, "future.txt"), inAnHour, inAnHour);
+    const { headers } = await get(`${origin}/future.txt`);
+    const lastModified = parseHttpDate(headers.get("last-modified")!)!;
+    const date = parseHttpDate(headers.get("date")!)!;
+    assert(lastModified <= date, `Last-Modified ${lastModified} after Date ${date}`);
+  });
+});
+
+Deno.test("HEAD sends the GET header fields, Content-Length included, and no body", async () => {
+  await withServer({ "index.html": PAGE }, async ({ port }) => {
+    const head = await rawGet(port, "/", {}, "HEAD");
+    assertEquals(head.status, 200);
+    assertEquals(head.body.length, 0);
+    assertEquals(head.headers.get("content-length"), String(PAGE.length));
+    const etag = head.headers.get("etag")!;
+    assertEquals(etag, await sha256Tag(PAGE));
+    const revalidated = await rawGet(port, "/", { "If-None-Match": etag }, "HEAD");
+    assertEquals(revalidated.status, 304);
+    assertEquals(revalidated.body.length, 0);
+  });
+});
+
+Deno.test("methods other than GET and HEAD get 405 with Allow", async () => {
+  await withServer({ "index.html": PAGE }, async ({ origin, log }) => {
+    for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
+      const { status, headers } = await get(`${origin}/`, { method });
+      assertEquals(status, 405, method);
+      assertEquals(headers.get("allow"), "GET, HEAD");
+    }
+    assertEquals(log[0], "POST / 405 method POST not allowed");
+  });
+});
+
+Deno.test("Accept-Encoding: gzip does not weaken the ETag, even when compression is enabled by env", async () => {
+  const variable = "DENO_SERVE_AUTOMATIC_COMPRESSION";
+  const previous = Deno.env.get(variable);
+  Deno.env.set(variable, "1");
+  try {
+    const page = "<p>compressible text</p>\n".repeat(200);
+    // Control: with the variable set, a plain Deno.serve does compress.
+    const plain = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+      () => new Response(page, { headers: { "content-type": "text/html", etag: '"x"' } }),
+    );
+    try {
+      const control = await rawGet(plain.addr.port, "/", { "Accept-Encoding": "gzip" });
+      assertEquals(control.headers.get("content-encoding"), "gzip");
+      assertEquals(control.headers.get("etag"), 'W/"x"');
+    } finally {
+      await plain.shutdown();
+    }
+
+    await withServer({ "index.html": page }, async ({ port }) => {
+      const response = await rawGet(port, "/", { "Accept-Encoding": "gzip" });
+      assertEquals(response.status, 200);
+      assertFalse(response.headers.has("content-encoding"));
+      assertFalse(response.headers.has("vary"));
+      assertEquals(response.headers.get("etag"), await sha256Tag(page));
+      assertEquals(new TextDecoder().decode(response.body), page);
+    });
+  } finally {
+    if (previous === undefined) Deno.env.delete(variable);
+    else Deno.env.set(variable, previous);
+  }
+});
+
+Deno.test("Range requests: 206, suffix, 416, If-Range, several ranges", async () => {
+  const digits = "0123456789";
+  await withServer({ "digits.txt": digits }, async ({ origin, port }) => {
+    const url = `${origin}/digits.txt`;
+    const etag = (await get(url)).headers.get("etag")!;
+    const range = (value: string, extra: Record<string, string> = {}) =>
+      get(url, { headers: { range: value, ...extra } });
+
+    const first = await range("bytes=0-3");
+    assertEquals([first.status, first.body], [206, "0123"]);
+    assertEquals(first.headers.get("content-range"), "bytes 0-3/10");
+    assertEquals(first.headers.get("content-length"), "4");
+    assertEquals(first.headers.get("etag"), etag);
+
+    const suffix = await range("bytes=-3");
+    assertEquals([suffix.status, suffix.body], [206, "789"]);
+    assertEquals(suffix.headers.get("content-range"), "bytes 7-9/10");
+
+    const beyond = await rawGet(port, "/digits.txt", { Range: "bytes=10-" });
+    assertEquals(beyond.status, 416);
+    assertEquals(beyond.headers.get("content-range"), "bytes */10");
+
+    const current = await range("bytes=2-4", { "if-range": etag });
+    assertEquals([current.status, current.body], [206, "234"]);
+    const outdated = await range("bytes=2-4", { "if-range": '"outdated"' });
+    assertEquals([outdated.status, outdated.body], [200, digits]);
+
+    const several = await range("bytes=0-1,5-6");
+    assertEquals([several.status, several.body], [200, digits]);
+  });
+});
+
+Deno.test("missing files, bare directories and dotfiles give 404; directories redirect", async () => {
+  const files = { "index.html": PAGE, "docs/index.html": "docs", "empty/readme.txt": "x" };
+  await withServer(files, async ({ origin, port }) => {
+    assertEquals((await get(`${origin}/missing.html`)).status, 404);
+    assertEquals((await get(`${origin}/index.html/x`)).status, 404);
+    assertEquals((await get(`${origin}/empty/`)).status, 404);
+    assertEquals((await get(`${origin}/docs/`)).body, "docs");
+    const redirect = await rawGet(port, "/docs?x=1");
+    assertEquals(redirect.status, 301);
+    assertEquals(redirect.headers.get("location"), "/docs/?x=1");
+  });
+});
+
+Deno.test("traversal attempts never return a file outside the root", async () => {
+  await withServer({ "index.html": PAGE, "sub/page.txt": "inside" }, async ({ port, root }) => {
+    const secret = "TOP SECRET outside the root";
+    await Deno.writeTextFile(join(root, "..", "secret.txt"), secret);
+    await Deno.symlink(join(root, "..", "secret.txt"), join(root, "link.txt"));
+    await Deno.symlink(join(root, ".."), join(root, "parent"));
+    await Deno.symlink(join(root, "sub", "page.txt"), join(root, "inner-link.txt"));
+
+    const cases: [string, number][] = [
+      ["/../secret.txt", 404], // dot segments are removed by the URL parser: /secret.txt
+      ["/sub/../../secret.txt", 404],
+      ["/%2e%2e/secret.txt", 404],
+      ["/%2E%2E/%2e%2E/secret.txt", 404],
+      ["/..%2fsecret.txt", 400], // encoded slash
+      ["/sub%2f..%2f..%2fsecret.txt", 400],
+      ["/..%5csecret.txt", 400], // encoded backslash
+      ["/..\\secret.txt", 404], // a raw backslash is a "/" to the URL parser
+      ["/secret.txt%00.html", 400], // NUL
+      ["/%ff", 400], // not UTF-8
+      ["/link.txt", 404], // symlink to a file outside
+      ["/parent/secret.txt", 404], // symlink to a directory outside
+      ["/parent/", 404],
+      ["/inner-link.txt", 200], // a symlink that stays inside is fine
+    ];
+    for (const [target, status] of cases) {
+      const response = await rawGet(port, target);
+      assertEquals(response.status, status, target);
+      assertFalse(new TextDecoder().decode(response.body).includes("SECRET"), target);
+    }
+  });
+});
+
+Deno.test("without index.html in the root, / serves the fallback demo page", async () => {
+  const demoPage = new URL("../index.html", import.meta.url);
+  const demo = await Deno.readFile(demoPage);
+  await withServer({ "other.txt": "x" }, async ({ origin, log }) => {
+    const first = await fetch(`${origin}/`);
+    assertEquals(await first.bytes(), demo);
+    const etag = first.headers.get("etag")!;
+    assertEquals(etag, await sha256Tag(demo));
+    assertEquals(first.headers.get("content-type"), "text/html; charset=UTF-8");
+    assertStringIncludes(log[0], "demo page");
+    assertEquals((await get(`${origin}/`, { headers: { "if-none-match": etag } })).status, 304);
+    assertEquals((await get(`${origin}/sub/`)).status, 404);
+  }, { fallbackIndex: demoPage });
+});
+
+Deno.test("the root's own index.html wins over the fallback page", async () => {
+  await withServer({ "index.html": PAGE }, async ({ origin }) => {
+    assertEquals((await get(`${origin}/`)).body, PAGE);
+  }, { fallbackIndex: new URL("../index.html", import.meta.url) });
+});
+
+Deno.test("--cache-control value reaches 200 and 304 alike", async () => {
+  await withServer({ "index.html": PAGE }, async ({ origin }) => {
+    const first = await get(`${origin}/`);
+    assertEquals(first.headers.get("cache-control"), "max-age=60");
+    const etag = first.headers.get("etag")!;
+    const second = await get(`${origin}/`, { headers: { "if-none-match": etag } });
+    assertEquals(second.status, 304);
+    assertEquals(second.headers.get("cache-control"), "max-age=60");
+  }, { cacheControl: "max-age=60" });
+});
