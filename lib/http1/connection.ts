@@ -151,8 +151,9 @@ export class Http1Connection {
         const body = await this.#readBody(head);
 
         // 4. The exchange.
-        const keepAlive = head.keepAlive && !this.#shuttingDown;
         const parts = await this.#respond(head, body);
+        // Decided after the handler: a shutdown during it still closes.
+        const keepAlive = head.keepAlive && !this.#shuttingDown;
         const bytes = serializeResponse(parts, {
           head: head.method === "HEAD",
           close: !keepAlive,

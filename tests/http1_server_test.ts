@@ -1,0 +1,572 @@
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { type Http1Handler, type Http1Limits, serveHttp1 } from "../lib/http1/mod.ts";
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+const echo: Http1Handler = async (req) => {
+  const body = req.body ? await req.text() : "-";
+  return new Response(`${req.method} ${new URL(req.url).pathname} ${body}`, {
+    headers: { "content-type": "text/plain" },
+  });
+};
+
+/** A server on an ephemeral port whose log lines are collected and awaitable. */
+function start(handler: Http1Handler = echo, limits?: Partial<Http1Limits>) {
+  const logs: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const server = serveHttp1({
+    port: 0,
+    limits,
+    onListen() {},
+    log(line) {
+      logs.push(line);
+      for (const w of waiters.filter((w) => w.pattern.test(line))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    },
+  }, handler);
+  const waitForLog = (pattern: RegExp) =>
+    new Promise<string>((resolve) => {
+      const seen = logs.find((l) => pattern.test(l));
+      if (seen) resolve(seen);
+      else waiters.push({ pattern, resolve });
+    });
+  return { server, port: server.addr.port, logs, waitForLog };
+}
+
+interface ParsedResponse {
+  status: number;
+  head: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A raw TCP client that reads responses framed by Content-Length. */
+class Client {
+  #buf = new Uint8Array(0);
+  constructor(readonly conn: Deno.Conn) {}
+
+  static async open(port: number): Promise<Client> {
+    return new Client(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  async write(data: string | Uint8Array): Promise<void> {
+    let bytes = typeof data === "string" ? encoder.encode(data) : data;
+    while (bytes.length > 0) bytes = bytes.subarray(await this.conn.write(bytes));
+  }
+
+  async #more(): Promise<boolean> {
+    const chunk = new Uint8Array(65536);
+    const n = await this.conn.read(chunk).catch(() => null);
+    if (n === null) return false;
+    const grown = new Uint8Array(this.#buf.length + n);
+    grown.set(this.#buf);
+    grown.set(chunk.subarray(0, n), this.#buf.length);
+    this.#buf = grown;
+    return true;
+  }
+
+  /** Reads one response; `head: true` for a response to HEAD (no body). */
+  async read(options: { head?: boolean } = {}): Promise<ParsedResponse> {
+    let end: number;
+    while ((end = decoder.decode(this.#buf).indexOf("\r\n\r\n")) === -1) {
+      if (!await this.#more()) throw new Error(`EOF before a response head: ${this.text()}`);
+    }
+    const head = decoder.decode(this.#buf.subarray(0, end));
+    const [statusLine, ...lines] = head.split("\r\n");
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const i = line.indexOf(":");
+      const name = line.slice(0, i).toLowerCase();
+      const value = line.slice(i + 1).trim();
+      headers[name] = name in headers ? `${headers[name]}\n${value}` : value;
+    }
+    const status = Number(statusLine.split(" ")[1]);
+    const length = options.head || status < 200 || status === 204 || status === 304
+      ? 0
+      : Number(headers["content-length"]);
+    while (this.#buf.length < end + 4 + length) {
+      if (!await this.#more()) throw new Error("EOF inside a response body");
+    }
+    const body = decoder.decode(this.#buf.subarray(end + 4, end + 4 + length));
+    this.#buf = this.#buf.subarray(end + 4 + length);
+    return { status, head, headers, body };
+  }
+
+  /** Reads until the server closes; returns everything not yet consumed. */
+  async readToEnd(): Promise<string> {
+    while (await this.#more()) { /* accumulate */ }
+    return this.text();
+  }
+
+  /** True when the server closed the connection with nothing more to read. */
+  async closedByServer(): Promise<boolean> {
+    return (await this.readToEnd()) === "";
+  }
+
+  text(): string {
+    return decoder.decode(this.#buf);
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}\r\n`;
+
+Deno.test("server: keep-alive serves two requests on one connection", async () => {
+  const { server, port } = start();
+  const client = await Client.open(port);
+  try {
+    await client.write(GET("/one"));
+    const first = await client.read();
+    assertEquals([first.status, first.body], [200, "GET /one -"]);
+    assertEquals(first.headers["connection"], undefined);
+    assertEquals(first.headers["content-type"], "text/plain");
+    assertMatch(first.headers["date"], /^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    await client.write(GET("/two"));
+    assertEquals((await client.read()).body, "GET /two -");
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: three pipelined requests in one write are answered in order", async () => {
+  // The first handler call is the slowest: order must still hold.
+  const handler: Http1Handler = async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/1") await new Promise((r) => setTimeout(r, 30));
+    return new Response(path);
+  };
+  const { server, port } = start(handler);
+  const client = await Client.open(port);
+  try {
+    await client.write(GET("/1") + GET("/2") + GET("/3", "Connection: close\r\n"));
+    assertEquals((await client.read()).body, "/1");
+    assertEquals((await client.read()).body, "/2");
+    const last = await client.read();
+    assertEquals([last.body, last.headers["connection"]], ["/3", "close"]);
+    assert(await client.closedByServer());
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: Content-Length body, chunked body, then GET on one connection", async () => {
+  const { server, port } = start();
+  const client = await Client.open(port);
+  try {
+    await client.write(
+      "POST /form HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\n\r\nhello world" +
+        "PUT /chunked HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+    );
+    assertEquals((await client.read()).body, "POST /form hello world");
+    assertEquals((await client.read()).body, "PUT /chunked hello world");
+    // The body arriving a byte at a time frames identically.
+    const request = "POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc";
+    for (const byte of request) await client.write(byte);
+    assertEquals((await client.read()).body, "POST /slow abc");
+    await client.write(GET("/after"));
+    assertEquals((await client.read()).body, "GET /after -");
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: the handler gets URL, headers, joined cookies and a Request body", async () => {
+  let seen: { url: string; cookie: string | null; x: string | null; info: boolean } | null = null;
+  const { server, port } = start((req, info) => {
+    seen = {
+      url: req.url,
+      cookie: req.headers.get("cookie"),
+      x: req.headers.get("x-multi"),
+      info: info.remoteAddr.hostname === "127.0.0.1" && !info.secure,
+    };
+    const headers = new Headers();
+    headers.append("set-cookie", "a=1; Path=/");
+    headers.append("set-cookie", "b=2; HttpOnly");
+    return new Response("ok", { headers });
+  });
+  const client = await Client.open(port);
+  try {
+    await client.write(
+      "GET /p/../q?x=1 HTTP/1.1\r\nHost: example.test:8080\r\nCookie: a=1\r\n" +
+        "Cookie: b=2\r\nX-Multi: 1\r\nX-Multi: 2\r\n\r\n",
+    );
+    const response = await client.read();
+    assertEquals(response.headers["set-cookie"], "a=1; Path=/\nb=2; HttpOnly");
+    assertEquals(seen, {
+      url: "http://example.test:8080/q?x=1",
+      cookie: "a=1; b=2",
+      x: "1, 2",
+      info: true,
+    });
+    await client.write("GET / HTTP/1.0\r\n\r\n");
+    await client.read();
+    assertEquals(seen!.url, `http://127.0.0.1:${port}/`); // no Host on 1.0: the listener's
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: HTTP/1.0 closes by default and stays open with keep-alive", async () => {
+  const { server, port } = start();
+  const plain = await Client.open(port);
+  const kept = await Client.open(port);
+  try {
+    await plain.write("GET /a HTTP/1.0\r\n\r\n");
+    const response = await plain.read();
+    assertEquals([response.status, response.headers["connection"]], [200, "close"]);
+    assertEquals(response.head.split("\r\n")[0], "HTTP/1.1 200 OK");
+    assert(await plain.closedByServer());
+
+    await kept.write("GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    assertEquals((await kept.read()).headers["connection"], "keep-alive");
+    await kept.write("GET /c HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    assertEquals((await kept.read()).body, "GET /c -");
+  } finally {
+    plain.close();
+    kept.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: HEAD sends GET's Content-Length and no body", async () => {
+  const { server, port } = start(() => new Response("twelve bytes"));
+  const client = await Client.open(port);
+  try {
+    await client.write("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    const head = await client.read({ head: true });
+    assertEquals([head.status, head.headers["content-length"]], [200, "12"]);
+    // If a body had been sent, it would be read here as a bogus status line.
+    await client.write(GET("/"));
+    assertEquals((await client.read()).body, "twelve bytes");
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+const WIRE_ERRORS: [name: string, raw: string, status: number, log: RegExp][] = [
+  ["bare LF", "GET / HTTP/1.1\nHost: a\n\n", 400, /^400 Bad Request: bare LF/],
+  [
+    "CL + TE",
+    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc",
+    400,
+    /^400 Bad Request: Content-Length and Transfer-Encoding both present \(RFC 9112 §6\.3\)/,
+  ],
+  ["missing Host", "GET / HTTP/1.1\r\n\r\n", 400, /without Host/],
+  ["obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", 400, /obs-fold/],
+  [
+    "bad chunk",
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    400,
+    /chunk-size/,
+  ],
+  ["body too large", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n", 413, /^413 /],
+  [
+    "chunked too large",
+    "PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n",
+    413,
+    /^413 /,
+  ],
+  [
+    "long request line",
+    `GET /${"a".repeat(300)} HTTP/1.1\r\nHost: a\r\n\r\n`,
+    414,
+    /^414 URI Too Long/,
+  ],
+  ["large header", `GET / HTTP/1.1\r\nHost: a\r\nX: ${"a".repeat(600)}\r\n\r\n`, 431, /^431 /],
+  ["many headers", `GET / HTTP/1.1\r\nHost: a\r\n${"X: 1\r\n".repeat(20)}\r\n`, 431, /^431 /],
+  [
+    "unknown method",
+    "BREW / HTTP/1.1\r\nHost: a\r\n\r\n",
+    501,
+    /^501 Not Implemented: method "BREW"/,
+  ],
+  [
+    "gzip coding",
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    501,
+    /^501 /,
+  ],
+  ["HTTP/2.0", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, /^505 HTTP Version Not Supported/],
+];
+
+Deno.test("server: each error status on the wire, then the connection is closed", async () => {
+  const limits = {
+    maxBodyBytes: 1024,
+    maxRequestLineBytes: 256,
+    maxHeaderBytes: 512,
+    maxHeaderCount: 10,
+  };
+  const { server, port, logs } = start(echo, limits);
+  try {
+    for (const [name, raw, status, log] of WIRE_ERRORS) {
+      const client = await Client.open(port);
+      try {
+        await client.write(raw);
+        const text = await client.readToEnd(); // EOF: the server closed
+        const [head, body] = text.split("\r\n\r\n");
+        const reason = { 400: "Bad Request", 413: "Content Too Large", 414: "URI Too Long" }[
+          status as 400
+        ];
+        assertMatch(head, new RegExp(`^HTTP/1\\.1 ${status} ${reason ?? ""}`), name);
+        assertMatch(head, /\r\nconnection: close(\r\n|$)/, name);
+        assertMatch(head, new RegExp(`\\r\\ncontent-length: ${encoder.encode(body).length}`), name);
+        assertMatch(body, new RegExp(`^${status} `), name);
+        assert(logs.some((line) => log.test(line)), `${name}: ${logs.at(-1)}`);
+      } finally {
+        client.close();
+      }
+    }
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: Expect: 100-continue gets 100 before the body, or 413 without it", async () => {
+  const { server, port } = start(echo, { maxBodyBytes: 1024 });
+  const client = await Client.open(port);
+  const refused = await Client.open(port);
+  try {
+    await client.write(
+      "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    );
+    const interim = await client.read();
+    assertEquals(interim.head, "HTTP/1.1 100 Continue");
+    await client.write("hello");
+    assertEquals((await client.read()).body, "POST /up hello");
+
+    await refused.write(
+      "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n",
+    );
+    const text = await refused.readToEnd();
+    assertMatch(text, /^HTTP\/1\.1 413 Content Too Large\r\n/);
+  } finally {
+    client.close();
+    refused.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: a slow head gets 408 and close (slowloris)", async () => {
+  const { server, port, waitForLog } = start(echo, { headTimeoutMs: 200 });
+  const client = await Client.open(port);
+  try {
+    await client.write("GET / HTTP/1.1\r\nHost: a\r\n"); // never finishes the head
+    const text = await client.readToEnd();
+    assertMatch(text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assertMatch(text, /\r\nconnection: close\r\n/);
+    assertMatch(await waitForLog(/^408 /), /request head not complete within 200 ms/);
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: a slow body gets 408; an idle keep-alive connection closes silently", async () => {
+  const { server, port } = start(echo, { bodyTimeoutMs: 200, idleTimeoutMs: 200 });
+  const slow = await Client.open(port);
+  const idle = await Client.open(port);
+  try {
+    await slow.write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+    assertMatch(await slow.readToEnd(), /^HTTP\/1\.1 408 /);
+    await idle.write(GET("/"));
+    assertEquals((await idle.read()).status, 200);
+    assert(await idle.closedByServer()); // nothing sent, just closed
+  } finally {
+    slow.close();
+    idle.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: past the connection cap, a fast 503 with Connection: close", async () => {
+  const { server, port, waitForLog } = start(echo, { maxConnections: 2 });
+  const a = await Client.open(port);
+  const b = await Client.open(port);
+  const c = await Client.open(port);
+  try {
+    // a and b are being served (proven by a response on each)...
+    await a.write(GET("/a"));
+    await b.write(GET("/b"));
+    assertEquals((await a.read()).status, 200);
+    assertEquals((await b.read()).status, 200);
+    // ...so c is over the cap.
+    const text = await c.readToEnd();
+    assertMatch(text, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assertMatch(text, /\r\nconnection: close\r\n/);
+    await waitForLog(/^503 Service Unavailable: connection limit of 2/);
+    // Freeing a slot lets a new client in.
+    a.close();
+    await waitForConnectionsBelowCap(port);
+  } finally {
+    a.close();
+    b.close();
+    c.close();
+    await server.shutdown();
+  }
+});
+
+/** Retries until a new connection is served (a closed slot is freed asynchronously). */
+async function waitForConnectionsBelowCap(port: number): Promise<void> {
+  while (true) {
+    const d = await Client.open(port);
+    try {
+      await d.write(GET("/d", "Connection: close\r\n"));
+      const r = await d.read().catch(() => null);
+      if (r?.status === 200) return;
+    } finally {
+      d.close();
+    }
+  }
+}
+
+Deno.test("server: a throwing handler gives 500 and a log line; the connection survives", async () => {
+  const { server, port, logs } = start((req) => {
+    if (new URL(req.url).pathname === "/boom") throw new Error("kaboom");
+    return new Response("fine");
+  });
+  const client = await Client.open(port);
+  try {
+    await client.write(GET("/boom"));
+    const response = await client.read();
+    assertEquals(response.status, 500);
+    assertEquals(response.body, "500 Internal Server Error\n"); // no internals leaked
+    assert(logs.some((l) => /^500 Internal Server Error: handler threw: Error: kaboom/.test(l)));
+    await client.write(GET("/ok"));
+    assertEquals((await client.read()).body, "fine");
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: graceful shutdown finishes the in-flight response and closes idle ones", async () => {
+  const started = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const { server, port } = start(async () => {
+    started.resolve();
+    await release.promise;
+    return new Response("finished");
+  });
+  const busy = await Client.open(port);
+  const idle = await Client.open(port);
+  try {
+    await busy.write(GET("/slow"));
+    await started.promise;
+    const stopped = server.shutdown();
+    assert(await idle.closedByServer());
+    release.resolve();
+    const response = await busy.read();
+    assertEquals([response.body, response.headers["connection"]], ["finished", "close"]);
+    assert(await busy.closedByServer());
+    await stopped;
+    await server.finished;
+    // The listener is closed.
+    const refused = await Deno.connect({ hostname: "127.0.0.1", port }).then(
+      (conn) => (conn.close(), false),
+      () => true,
+    );
+    assert(refused);
+  } finally {
+    busy.close();
+    idle.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: an AbortSignal shuts the server down", async () => {
+  const controller = new AbortController();
+  const server = serveHttp1({ port: 0, onListen() {}, signal: controller.signal }, echo);
+  controller.abort();
+  await server.finished;
+});
+
+Deno.test("server: garbage from one client does not affect another", async () => {
+  const { server, port } = start();
+  const good = await Client.open(port);
+  const bad = await Client.open(port);
+  try {
+    await good.write(GET("/before"));
+    assertEquals((await good.read()).status, 200);
+    const garbage = new Uint8Array(4096);
+    for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919 + 13) & 0xff;
+    await bad.write(garbage);
+    assertMatch(await bad.readToEnd(), /^HTTP\/1\.1 400 Bad Request\r\n/);
+    await good.write(GET("/after"));
+    assertEquals((await good.read()).body, "GET /after -");
+    const fresh = await Client.open(port);
+    try {
+      await fresh.write(GET("/fresh"));
+      assertEquals((await fresh.read()).status, 200);
+    } finally {
+      fresh.close();
+    }
+  } finally {
+    good.close();
+    bad.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: a client that never reads is cut off by the write timeout", async () => {
+  const big = new Uint8Array(16 * 1024 * 1024);
+  const { server, port, waitForLog } = start(() => new Response(big), { writeTimeoutMs: 200 });
+  const client = await Client.open(port);
+  try {
+    await client.write(GET("/big"));
+    await waitForLog(/write timed out after 200 ms/); // we never read a byte
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: OPTIONS * is answered by the server", async () => {
+  const { server, port } = start(() => {
+    throw new Error("handler must not be called");
+  });
+  const client = await Client.open(port);
+  try {
+    await client.write("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
+    const response = await client.read();
+    assertEquals([response.status, response.headers["content-length"]], [200, "0"]);
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: TLS with cert and key; the request URL is https", async () => {
+  const cert = await Deno.readTextFile(new URL("./fixtures/http1/cert.pem", import.meta.url));
+  const key = await Deno.readTextFile(new URL("./fixtures/http1/key.pem", import.meta.url));
+  const server = serveHttp1(
+    { port: 0, cert, key, onListen() {} },
+    (req, info) => new Response(`${req.url} secure=${info.secure}`),
+  );
+  const conn = await Deno.connectTls({
+    hostname: "localhost",
+    port: server.addr.port,
+    caCerts: [cert],
+  });
+  const client = new Client(conn);
+  try {
+    await client.write(GET("/tls"));
+    assertEquals((await client.read()).body, `https://localhost/tls secure=true`);
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
