@@ -11,15 +11,12 @@ function decode(raw: string, cuts: number[] = [], limits = resolveLimits()) {
   const bytes = enc(raw);
   const decoder = new ChunkedDecoder(limits);
   let consumed = 0;
-  let start = 0;
   for (const end of [...cuts, bytes.length]) {
     // Like the server: unconsumed bytes stay buffered for the next feed.
     const used = decoder.feed(bytes.subarray(consumed, end));
     consumed += used;
-    start = end;
     if (decoder.done) break;
   }
-  void start;
   return { done: decoder.done, body: dec(decoder.body()), consumed };
 }
 

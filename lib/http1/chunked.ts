@@ -24,7 +24,17 @@ import { DEFAULT_LIMITS, type Http1Limits } from "./limits.ts";
 import { parseFieldLine } from "./parser.ts";
 import { CR, FIELD_VALUE_CHAR, HEX_VALUE, HTAB, LF, SP } from "./syntax.ts";
 
-/** The limits the chunked decoder enforces. */
+/**
+ * The limits the chunked decoder enforces.
+ *
+ * @example
+ * ```ts
+ * import type { ChunkedLimits } from "./chunked.ts";
+ * import { ChunkedDecoder } from "./chunked.ts";
+ * const limits: ChunkedLimits = { maxBodyBytes: 64, maxChunkLineBytes: 32, maxHeaderBytes: 256, maxHeaderCount: 4 };
+ * console.log(new ChunkedDecoder(limits).done); // false
+ * ```
+ */
 export type ChunkedLimits = Pick<
   Http1Limits,
   "maxBodyBytes" | "maxChunkLineBytes" | "maxHeaderBytes" | "maxHeaderCount"

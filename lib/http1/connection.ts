@@ -25,7 +25,16 @@ import {
   textResponse,
 } from "./response.ts";
 
-/** Information about the connection a request arrived on. */
+/**
+ * Information about the connection a request arrived on.
+ *
+ * @example
+ * ```ts
+ * import type { Http1ConnInfo } from "./connection.ts";
+ * const info: Http1ConnInfo = { remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 }, secure: false };
+ * console.log(info.secure); // false
+ * ```
+ */
 export interface Http1ConnInfo {
   /** The client's address. */
   remoteAddr: Deno.NetAddr;
@@ -33,13 +42,38 @@ export interface Http1ConnInfo {
   secure: boolean;
 }
 
-/** Application code: turns a request into a response. */
+/**
+ * Application code: turns a request into a response.
+ *
+ * @example
+ * ```ts
+ * import type { Http1Handler } from "./connection.ts";
+ * const handler: Http1Handler = (req, info) => new Response(`${req.method} from ${info.remoteAddr.hostname}`);
+ * console.log(typeof handler); // "function"
+ * ```
+ */
 export type Http1Handler = (
   request: Request,
   info: Http1ConnInfo,
 ) => Response | Promise<Response>;
 
-/** What a connection needs from its server. */
+/**
+ * What a connection needs from its server.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionContext } from "./connection.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ * const ctx: ConnectionContext = {
+ *   handler: () => new Response("hi"),
+ *   limits: DEFAULT_LIMITS,
+ *   log: console.log,
+ *   secure: false,
+ *   fallbackAuthority: "127.0.0.1:8000",
+ * };
+ * console.log(ctx.secure); // false
+ * ```
+ */
 export interface ConnectionContext {
   /** The application handler. */
   handler: Http1Handler;

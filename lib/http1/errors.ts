@@ -72,7 +72,16 @@ export const ERROR_STATUS = {
   VERSION_NOT_SUPPORTED: 505,
 } as const;
 
-/** One code per failure kind; see {@linkcode ERROR_STATUS} for its status. */
+/**
+ * One code per failure kind; see {@linkcode ERROR_STATUS} for its status.
+ *
+ * @example
+ * ```ts
+ * import type { HttpParseErrorCode } from "./errors.ts";
+ * const code: HttpParseErrorCode = "CONTENT_LENGTH_WITH_TRANSFER_ENCODING";
+ * console.log(code);
+ * ```
+ */
 export type HttpParseErrorCode = keyof typeof ERROR_STATUS;
 
 /**

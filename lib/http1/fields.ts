@@ -15,7 +15,16 @@
 import { HttpParseError } from "./errors.ts";
 import { TCHAR } from "./syntax.ts";
 
-/** How the body of a request is delimited (RFC 9112 §6.3). */
+/**
+ * How the body of a request is delimited (RFC 9112 §6.3).
+ *
+ * @example
+ * ```ts
+ * import type { BodyFraming } from "./fields.ts";
+ * const framing: BodyFraming = { kind: "length", length: 11 };
+ * console.log(framing.kind); // "length"
+ * ```
+ */
 export type BodyFraming =
   | { kind: "none" }
   | { kind: "length"; length: number }

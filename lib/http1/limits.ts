@@ -18,6 +18,12 @@
  * Longest request line (method, target and version, without CRLF) accepted;
  * longer → `414 URI Too Long`. RFC 9112 §3 asks servers to support at least
  * 8000 octets, and real browsers cap URLs near that too.
+ *
+ * @example
+ * ```ts
+ * import { MAX_REQUEST_LINE_BYTES } from "./limits.ts";
+ * console.log(MAX_REQUEST_LINE_BYTES); // 8192
+ * ```
  */
 export const MAX_REQUEST_LINE_BYTES = 8192;
 
@@ -25,6 +31,12 @@ export const MAX_REQUEST_LINE_BYTES = 8192;
  * Most bytes of header field lines (all of them, CRLFs included, request line
  * excluded); more → `431 Request Header Fields Too Large` (RFC 6585 §5).
  * 16 KiB is Node.js's default and fits several large cookies.
+ *
+ * @example
+ * ```ts
+ * import { MAX_HEADER_BYTES } from "./limits.ts";
+ * console.log(MAX_HEADER_BYTES); // 16384
+ * ```
  */
 export const MAX_HEADER_BYTES = 16384;
 
@@ -32,6 +44,12 @@ export const MAX_HEADER_BYTES = 16384;
  * Most header field lines; more → `431`. 100 is hyper/httparse's default:
  * real requests carry 10–30, and a count cap bounds per-field overhead that a
  * byte cap alone does not (many tiny fields).
+ *
+ * @example
+ * ```ts
+ * import { MAX_HEADER_COUNT } from "./limits.ts";
+ * console.log(MAX_HEADER_COUNT); // 100
+ * ```
  */
 export const MAX_HEADER_COUNT = 100;
 
@@ -39,6 +57,12 @@ export const MAX_HEADER_COUNT = 100;
  * Largest decoded request body; larger → `413 Content Too Large` (RFC 9110
  * §15.5.14). 1 MiB is ample for the forms and JSON these servers accept, and
  * bodies are buffered whole, so this is per-connection memory.
+ *
+ * @example
+ * ```ts
+ * import { MAX_BODY_BYTES } from "./limits.ts";
+ * console.log(MAX_BODY_BYTES); // 1048576
+ * ```
  */
 export const MAX_BODY_BYTES = 1_048_576;
 
@@ -47,6 +71,12 @@ export const MAX_BODY_BYTES = 1_048_576;
  * extensions); longer → `400`. Extensions are unbounded in the grammar
  * (RFC 9112 §7.1.1), so without this a client could stream an endless
  * "size line" that never counts as body.
+ *
+ * @example
+ * ```ts
+ * import { MAX_CHUNK_LINE_BYTES } from "./limits.ts";
+ * console.log(MAX_CHUNK_LINE_BYTES); // 4096
+ * ```
  */
 export const MAX_CHUNK_LINE_BYTES = 4096;
 
@@ -56,12 +86,24 @@ export const MAX_CHUNK_LINE_BYTES = 4096;
  * exceeded → `408 Request Timeout` and close. A real client sends its head in
  * one packet; 10 s tolerates slow links while a slowloris client, trickling
  * one byte at a time, loses its slot quickly.
+ *
+ * @example
+ * ```ts
+ * import { HEAD_TIMEOUT_MS } from "./limits.ts";
+ * console.log(HEAD_TIMEOUT_MS); // 10000
+ * ```
  */
 export const HEAD_TIMEOUT_MS = 10_000;
 
 /**
  * Time allowed to receive the whole body after the head; exceeded → `408`
  * and close. 30 s for at most 1 MiB means a floor of about 35 KB/s.
+ *
+ * @example
+ * ```ts
+ * import { BODY_TIMEOUT_MS } from "./limits.ts";
+ * console.log(BODY_TIMEOUT_MS); // 30000
+ * ```
  */
 export const BODY_TIMEOUT_MS = 30_000;
 
@@ -70,6 +112,12 @@ export const BODY_TIMEOUT_MS = 30_000;
  * being closed silently (RFC 9112 §9.5 lets either side close an idle
  * connection at any time). 5 s is Node.js's default: long enough for a page's
  * follow-up requests, short enough not to hoard sockets.
+ *
+ * @example
+ * ```ts
+ * import { IDLE_TIMEOUT_MS } from "./limits.ts";
+ * console.log(IDLE_TIMEOUT_MS); // 5000
+ * ```
  */
 export const IDLE_TIMEOUT_MS = 5_000;
 
@@ -77,6 +125,12 @@ export const IDLE_TIMEOUT_MS = 5_000;
  * Time allowed for each response write to complete. A client that never reads
  * fills the kernel buffers and would otherwise pin the response in memory and
  * the socket open forever. 30 s matches the body timeout.
+ *
+ * @example
+ * ```ts
+ * import { WRITE_TIMEOUT_MS } from "./limits.ts";
+ * console.log(WRITE_TIMEOUT_MS); // 30000
+ * ```
  */
 export const WRITE_TIMEOUT_MS = 30_000;
 
@@ -85,6 +139,12 @@ export const WRITE_TIMEOUT_MS = 30_000;
  * immediate `503 Service Unavailable` with `Connection: close`. 512 keeps the
  * process well under the common 1024 file-descriptor limit (leaving room for
  * files and the KV store) and bounds worst-case buffered memory.
+ *
+ * @example
+ * ```ts
+ * import { MAX_CONNECTIONS } from "./limits.ts";
+ * console.log(MAX_CONNECTIONS); // 512
+ * ```
  */
 export const MAX_CONNECTIONS = 512;
 
@@ -92,6 +152,12 @@ export const MAX_CONNECTIONS = 512;
  * Largest response body the server will buffer from a handler's `Response`;
  * larger → `500` and log. The handler is our own code, so this only guards
  * against bugs such as an endless stream.
+ *
+ * @example
+ * ```ts
+ * import { MAX_RESPONSE_BODY_BYTES } from "./limits.ts";
+ * console.log(MAX_RESPONSE_BODY_BYTES); // 16777216
+ * ```
  */
 export const MAX_RESPONSE_BODY_BYTES = 16_777_216;
 
@@ -101,10 +167,25 @@ export const MAX_RESPONSE_BODY_BYTES = 16_777_216;
  * Closing a socket with unread input makes the kernel send a TCP RST, which
  * can destroy the error response before the client reads it ("lingering
  * close", as nginx and Apache do).
+ *
+ * @example
+ * ```ts
+ * import { LINGER_TIMEOUT_MS } from "./limits.ts";
+ * console.log(LINGER_TIMEOUT_MS); // 1000
+ * ```
  */
 export const LINGER_TIMEOUT_MS = 1_000;
 
-/** The limits `serveHttp1` enforces; see each constant for the rationale. */
+/**
+ * The limits `serveHttp1` enforces; see each constant for the rationale.
+ *
+ * @example
+ * ```ts
+ * import type { Http1Limits } from "./limits.ts";
+ * const tight: Partial<Http1Limits> = { headTimeoutMs: 200, maxConnections: 2 };
+ * console.log(tight.maxConnections); // 2
+ * ```
+ */
 export interface Http1Limits {
   /** Request line bytes, CRLF excluded (→ 414). Default {@linkcode MAX_REQUEST_LINE_BYTES}. */
   maxRequestLineBytes: number;

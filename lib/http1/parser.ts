@@ -65,7 +65,16 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
   "CONNECT",
 ]);
 
-/** A parsed, validated request head. */
+/**
+ * A parsed, validated request head.
+ *
+ * @example
+ * ```ts
+ * import { parseRequestHead } from "./parser.ts";
+ * const r = parseRequestHead(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+ * if (r.done) console.log(r.head.versionMinor, r.head.keepAlive); // 0 false
+ * ```
+ */
 export interface RequestHead {
   /** Method token, e.g. `"GET"`. */
   method: string;
@@ -93,13 +102,31 @@ export interface RequestHead {
   expectContinue: boolean;
 }
 
-/** The limits the head parser enforces (a subset of {@linkcode Http1Limits}). */
+/**
+ * The limits the head parser enforces (a subset of {@linkcode Http1Limits}).
+ *
+ * @example
+ * ```ts
+ * import { type HeadLimits, parseRequestHead } from "./parser.ts";
+ * const limits: HeadLimits = { maxRequestLineBytes: 64, maxHeaderBytes: 256, maxHeaderCount: 8, maxBodyBytes: 1024 };
+ * console.log(parseRequestHead(new TextEncoder().encode("GET /"), limits).done); // false
+ * ```
+ */
 export type HeadLimits = Pick<
   Http1Limits,
   "maxRequestLineBytes" | "maxHeaderBytes" | "maxHeaderCount" | "maxBodyBytes"
 >;
 
-/** Result of {@linkcode parseRequestHead}. */
+/**
+ * Result of {@linkcode parseRequestHead}.
+ *
+ * @example
+ * ```ts
+ * import { type HeadParseResult, parseRequestHead } from "./parser.ts";
+ * const r: HeadParseResult = parseRequestHead(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+ * console.log(r.done); // true
+ * ```
+ */
 export type HeadParseResult =
   | { done: false }
   | { done: true; head: RequestHead; bytesConsumed: number };

@@ -10,7 +10,16 @@
  * @module
  */
 
-/** Outcome of {@linkcode ConnReader.fill}. */
+/**
+ * Outcome of {@linkcode ConnReader.fill}.
+ *
+ * @example
+ * ```ts
+ * import type { FillResult } from "./reader.ts";
+ * const outcome: FillResult = "timeout";
+ * console.log(outcome);
+ * ```
+ */
 export type FillResult = "data" | "eof" | "timeout";
 
 /**

@@ -35,7 +35,16 @@ const SERVER_OWNED = new Set([
   "set-cookie", // emitted separately, one line per cookie
 ]);
 
-/** What {@linkcode serializeResponse} needs from a handler's `Response`. */
+/**
+ * What {@linkcode serializeResponse} needs from a handler's `Response`.
+ *
+ * @example
+ * ```ts
+ * import { type ResponseParts, serializeResponse } from "./response.ts";
+ * const parts: ResponseParts = { status: 204, headers: new Headers(), body: null };
+ * console.log(serializeResponse(parts).length > 0); // true
+ * ```
+ */
 export interface ResponseParts {
   /** Status code, 100–599. */
   status: number;
@@ -45,7 +54,16 @@ export interface ResponseParts {
   body: Uint8Array | null;
 }
 
-/** Per-exchange facts that shape the serialized response. */
+/**
+ * Per-exchange facts that shape the serialized response.
+ *
+ * @example
+ * ```ts
+ * import { type SerializeOptions, serializeResponse } from "./response.ts";
+ * const options: SerializeOptions = { head: true, close: true };
+ * serializeResponse({ status: 200, headers: new Headers(), body: null }, options);
+ * ```
+ */
 export interface SerializeOptions {
   /** The request was HEAD: send headers, including Content-Length, but no body. */
   head?: boolean;

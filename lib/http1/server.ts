@@ -49,7 +49,17 @@ import { serializeResponse, textResponse } from "./response.ts";
 export type { Http1ConnInfo, Http1Handler };
 export { HttpParseError };
 
-/** Options for {@linkcode serveHttp1}. */
+/**
+ * Options for {@linkcode serveHttp1}.
+ *
+ * @example
+ * ```ts
+ * import { type Http1ServeOptions, serveHttp1 } from "./server.ts";
+ * const options: Http1ServeOptions = { port: 0, limits: { maxConnections: 64 }, onListen() {} };
+ * const server = serveHttp1(options, () => new Response("ok"));
+ * await server.shutdown();
+ * ```
+ */
 export interface Http1ServeOptions {
   /** TCP port; `0` lets the OS pick (read it from `addr` or `onListen`). */
   port: number;
@@ -69,7 +79,17 @@ export interface Http1ServeOptions {
   signal?: AbortSignal;
 }
 
-/** A running server. */
+/**
+ * A running server.
+ *
+ * @example
+ * ```ts
+ * import { type Http1Server, serveHttp1 } from "./server.ts";
+ * const server: Http1Server = serveHttp1({ port: 0, onListen() {} }, () => new Response("ok"));
+ * console.log(server.addr.port > 0); // true
+ * await server.shutdown();
+ * ```
+ */
 export interface Http1Server {
   /** The bound address (with the real port when `port` was 0). */
   addr: Deno.NetAddr;

@@ -11,15 +11,55 @@
  * @module
  */
 
-/** Carriage return, `\r`. */
+/**
+ * Carriage return, `\r`.
+ *
+ * @example
+ * ```ts
+ * import { CR } from "./syntax.ts";
+ * console.log(CR); // 13
+ * ```
+ */
 export const CR = 0x0d;
-/** Line feed, `\n`. */
+/**
+ * Line feed, `\n`.
+ *
+ * @example
+ * ```ts
+ * import { LF } from "./syntax.ts";
+ * console.log(LF); // 10
+ * ```
+ */
 export const LF = 0x0a;
-/** Space. */
+/**
+ * Space.
+ *
+ * @example
+ * ```ts
+ * import { SP } from "./syntax.ts";
+ * console.log(SP); // 32
+ * ```
+ */
 export const SP = 0x20;
-/** Horizontal tab. */
+/**
+ * Horizontal tab.
+ *
+ * @example
+ * ```ts
+ * import { HTAB } from "./syntax.ts";
+ * console.log(HTAB); // 9
+ * ```
+ */
 export const HTAB = 0x09;
-/** `:`. */
+/**
+ * `:`.
+ *
+ * @example
+ * ```ts
+ * import { COLON } from "./syntax.ts";
+ * console.log(COLON); // 58
+ * ```
+ */
 export const COLON = 0x3a;
 
 function table(predicate: (byte: number) => boolean): Uint8Array {
