@@ -15,7 +15,8 @@
  * @module
  */
 import { exitOnUsageError, parseServerFlags, shutDownOnSignals, UsageError } from "./lib/cli.ts";
-import { type Http1Limits, type Http1Server, serveHttp1 } from "./lib/http1/server.ts";
+import type { Http1Limits } from "./lib/http1/limits.ts";
+import { type Http1Server, serveHttp1 } from "./lib/http1/server.ts";
 import { createCookieApp } from "./lib/sessions/app.ts";
 import { openSessionStore } from "./lib/sessions/open_store.ts";
 import type { SessionStore } from "./lib/sessions/session.ts";
@@ -36,6 +37,8 @@ export interface CookieServerOptions {
   onListen?: (addr: Deno.NetAddr) => void;
   /** Receives every log line; default `console.log`. */
   log?: (line: string) => void;
+  /** Aborting it shuts the server down gracefully, like `shutdown()`. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -63,6 +66,7 @@ export function serveCookies(options: CookieServerOptions): Http1Server {
     limits: options.limits,
     onListen: options.onListen,
     log,
+    signal: options.signal,
   }, app);
 }
 
@@ -97,7 +101,11 @@ async function main(args: string[]): Promise<void> {
   const { store, notice } = await openSessionStore(storeSpec);
   if (notice) console.warn(`warning: ${notice}`);
 
+  // Listen for signals before the port is announced, so none arrives unhandled.
+  const shutdown = new AbortController();
+  const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort());
   const server = serveCookies({
+    signal: shutdown.signal,
     port: flags.port,
     hostname: flags.hostname,
     store,
@@ -111,9 +119,8 @@ async function main(args: string[]): Promise<void> {
     },
   });
 
-  const stopOnSignals = shutDownOnSignals(() => server.shutdown());
   await server.finished;
-  stopOnSignals();
+  stopListeningForSignals();
   store.close();
   console.log("Stopped.");
 }

@@ -1,0 +1,250 @@
+/**
+ * The cookie server end to end: the session app behind the hand-written
+ * HTTP/1.1 server, over real sockets, and the program itself as a subprocess.
+ */
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { serveCookies } from "../cookie_server.ts";
+import { KvSessionStore } from "../lib/sessions/kv_store.ts";
+import { MemorySessionStore } from "../lib/sessions/memory_store.ts";
+import type { SessionStore } from "../lib/sessions/session.ts";
+
+const SERVER_MODULE = new URL("../cookie_server.ts", import.meta.url).pathname;
+
+interface Running {
+  port: number;
+  logs: string[];
+  stop: () => Promise<void>;
+}
+
+/** Starts the server in this process on a free port; `stop` also closes the store. */
+function start(store: SessionStore = new MemorySessionStore()): Promise<Running> {
+  const logs: string[] = [];
+  return new Promise((resolve) => {
+    const server = serveCookies({
+      port: 0,
+      store,
+      log: (line) => logs.push(line),
+      onListen: ({ port }) =>
+        resolve({
+          port,
+          logs,
+          stop: async () => {
+            await server.shutdown();
+            store.close();
+          },
+        }),
+    });
+  });
+}
+
+/** Sends raw bytes on a fresh connection and returns everything until the server closes it. */
+async function exchange(port: number, request: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(request));
+    const reply = await new Response(conn.readable).text(); // reads to EOF, then closes
+    return reply;
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+function sessionIdOf(rawOrHeader: string): string {
+  const match = rawOrHeader.match(/session_id=([A-Za-z0-9_-]{43})/);
+  if (!match) throw new Error(`no session_id in: ${rawOrHeader.slice(0, 300)}`);
+  return match[1];
+}
+
+Deno.test("over the hand-written server: new visitor → welcome back → logout → new visitor", async () => {
+  const server = await start();
+  try {
+    const url = `http://127.0.0.1:${server.port}/`;
+    const first = await fetch(url);
+    assertEquals(first.status, 200);
+    assertStringIncludes(await first.text(), "Welcome, new visitor!");
+    const setCookie = first.headers.get("set-cookie")!;
+    assertMatch(setCookie, /; HttpOnly; Max-Age=\d+; SameSite=Lax; Path=\//);
+    const cookie = `session_id=${sessionIdOf(setCookie)}`;
+
+    const back = await fetch(url, { headers: { cookie } });
+    const backBody = await back.text();
+    assertStringIncludes(backBody, "Welcome back, User1!");
+    assertStringIncludes(backBody, "visit number <strong>2</strong>");
+
+    const logout = await fetch(`${url}logout`, {
+      method: "POST",
+      headers: { cookie },
+      redirect: "manual",
+    });
+    await logout.body?.cancel();
+    assertEquals(logout.status, 303);
+    assertEquals(logout.headers.get("location"), "/");
+    assertMatch(logout.headers.get("set-cookie")!, /^session_id=; HttpOnly; Max-Age=0/);
+
+    const after = await fetch(url, { headers: { cookie } });
+    assertStringIncludes(await after.text(), "Welcome, new visitor!");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("several Cookie header lines are combined as RFC 6265 asks", async () => {
+  const server = await start();
+  try {
+    const id = sessionIdOf(
+      await exchange(server.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+    );
+    const reply = await exchange(
+      server.port,
+      "GET / HTTP/1.1\r\nHost: a\r\nCookie: theme=dark\r\n" +
+        `Cookie: session_id=${id}\r\nCookie: lang=en\r\nConnection: close\r\n\r\n`,
+    );
+    assertStringIncludes(reply, "Welcome back, User1!");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("garbage gets a 400 and a closed connection while other clients are served", async () => {
+  const server = await start();
+  try {
+    // A well-behaved client holds a keep-alive connection open across the attack.
+    const client = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      const garbage = await exchange(server.port, "garbage\r\n\r\n");
+      assertMatch(garbage, /^HTTP\/1\.1 400 Bad Request\r\n/);
+      assertStringIncludes(garbage.toLowerCase(), "connection: close\r\n");
+
+      await client.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+      const buffer = new Uint8Array(64);
+      const n = await client.read(buffer);
+      assertMatch(new TextDecoder().decode(buffer.subarray(0, n ?? 0)), /^HTTP\/1\.1 200 OK\r\n/);
+    } finally {
+      client.close();
+    }
+    assert(server.logs.some((line) => line.includes("400")), server.logs.join("\n"));
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("with the KV store, a session survives a restart", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/sessions.kv`;
+  try {
+    const before = await start(new KvSessionStore(await Deno.openKv(path)));
+    const first = await fetch(`http://127.0.0.1:${before.port}/`);
+    await first.body?.cancel();
+    const cookie = `session_id=${sessionIdOf(first.headers.get("set-cookie")!)}`;
+    await before.stop();
+
+    const after = await start(new KvSessionStore(await Deno.openKv(path)));
+    try {
+      const again = await fetch(`http://127.0.0.1:${after.port}/`, { headers: { cookie } });
+      const body = await again.text();
+      assertStringIncludes(body, "Welcome back, User1!");
+      assertStringIncludes(body, "visit number <strong>2</strong>");
+    } finally {
+      await after.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Runs `deno run cookie_server.ts` as a user would, until its first stdout line. */
+async function spawnServer(args: string[], denoFlags = ["--unstable-kv"]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...denoFlags,
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      SERVER_MODULE,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let banner = "";
+  while (!banner.includes("\n")) {
+    const { value, done } = await stdout.read();
+    if (done) break;
+    banner += value;
+  }
+  const port = Number(banner.match(/:(\d+)\//)?.[1]);
+  return {
+    banner,
+    port,
+    /** SIGTERM, as a service manager would send; resolves with the rest of the output. */
+    async stop() {
+      child.kill("SIGTERM");
+      let rest = "";
+      for (;;) {
+        const { value, done } = await stdout.read();
+        if (done) break;
+        rest += value;
+      }
+      const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+      return { status, stdout: banner + rest, stderr };
+    },
+  };
+}
+
+Deno.test("two server processes on one KV store share sessions", async () => {
+  const dir = await Deno.makeTempDir();
+  const storeArgs = ["--port", "0", "--store", `${dir}/sessions.kv`];
+  try {
+    const one = await spawnServer(storeArgs);
+    const two = await spawnServer(storeArgs);
+    try {
+      assertStringIncludes(one.banner, `sessions: Deno KV at ${dir}/sessions.kv`);
+      const first = await fetch(`http://127.0.0.1:${one.port}/`);
+      await first.body?.cancel();
+      const cookie = `session_id=${sessionIdOf(first.headers.get("set-cookie")!)}`;
+      const other = await fetch(`http://127.0.0.1:${two.port}/`, { headers: { cookie } });
+      assertStringIncludes(await other.text(), "Welcome back, User1!");
+    } finally {
+      const [a, b] = await Promise.all([one.stop(), two.stop()]);
+      assertEquals([a.status.success, b.status.success], [true, true], a.stderr + b.stderr);
+      assertStringIncludes(a.stdout, "Stopped.");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without --unstable-kv the program falls back to memory and says so", async () => {
+  const server = await spawnServer(["--port", "0"], []);
+  const { status, stdout, stderr } = await server.stop();
+  assert(status.success, stderr);
+  assertStringIncludes(stderr, "Deno KV is not enabled");
+  assertStringIncludes(stdout, "sessions: memory");
+});
+
+Deno.test("bad command lines exit with code 2 and say why", async () => {
+  const cases: [string[], string][] = [
+    [["--bogus"], "unknown flag: --bogus"],
+    [["--port", "99999"], "invalid port"],
+    [["--cert", "x.pem"], "--cert and --key go together"],
+    [["stray"], "unexpected argument: stray"],
+  ];
+  for (const [args, message] of cases) {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", SERVER_MODULE, ...args],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assertEquals(code, 2, args.join(" "));
+    assertStringIncludes(new TextDecoder().decode(stderr), message);
+  }
+  const help = await new Deno.Command(Deno.execPath(), {
+    args: ["run", SERVER_MODULE, "--help"],
+    stdout: "piped",
+  }).output();
+  assertEquals(help.code, 0);
+  assertStringIncludes(new TextDecoder().decode(help.stdout), "Usage: cookie_server.ts");
+});
