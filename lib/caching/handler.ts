@@ -47,6 +47,12 @@ interface Answer {
   reason: string;
 }
 
+/** Where a URL path led: a file, the fallback index page, or a refusal. */
+type FoundFile =
+  | { kind: "file"; path: string; info: Deno.FileInfo }
+  | { kind: "fallback"; load: () => Promise<FileVersion> }
+  | { kind: "refused"; answer: Answer };
+
 /**
  * Creates the request handler of the caching server.
  *
@@ -86,57 +92,78 @@ export function createCachingHandler(
   };
 
   async function route(request: Request, pathname: string, search: string): Promise<Answer> {
+    // 1. A file can be read (GET) or its header fields looked at (HEAD), nothing else.
     if (request.method !== "GET" && request.method !== "HEAD") {
       return respondWith(405, `method ${request.method} not allowed`, { allow: ALLOWED_METHODS });
     }
+    // 2. Decode the path, refusing anything that could name a file outside the root.
     const decoded = decodeRequestPath(pathname);
     if (!decoded.ok) return respondWith(decoded.status, decoded.reason);
 
-    let path = join(root, ...decoded.segments);
-    let info = statOrError(path);
-    if (info instanceof Error) return refuseForStatError(info, path);
-    if (info.isDirectory) {
-      if (!decoded.endsWithSlash && decoded.segments.length > 0) {
-        // Relative links in the directory's index.html resolve against the URL,
-        // so the URL must end in "/" (as Go's net/http and most servers do).
-        const location = `${pathname}/${search}`;
-        return respondWith(301, `directory: redirect to ${location}`, { location });
-      }
-      path = join(path, "index.html");
-      info = statOrError(path);
-      if (info instanceof Error) {
-        if (
-          decoded.segments.length === 0 && fallbackIndex && info instanceof Deno.errors.NotFound
-        ) {
-          return respondWithVersion(
-            request,
-            await fallbackIndex(),
-            "demo page: root has no index.html",
-          );
-        }
-        return info instanceof Deno.errors.NotFound
-          ? respondWith(404, "directory has no index.html")
-          : refuseForStatError(info, path);
-      }
+    // 3. Find the file; a directory stands for its index.html.
+    const found = findFile(decoded.segments, decoded.endsWithSlash, pathname, search);
+    if (found.kind === "refused") return found.answer;
+    if (found.kind === "fallback") {
+      return respondWithVersion(
+        request,
+        await found.load(),
+        "demo page: root has no index.html",
+      );
     }
-    if (!info.isFile) return respondWith(404, "not a regular file");
 
-    let version = cache.lookup(path, info);
-    let source = "unchanged on disk: stat only";
-    if (version === undefined) {
-      try {
-        version = await cache.load(path);
-      } catch (error) {
-        cache.forget(path);
-        if (error instanceof OutsideRootError) {
-          return respondWith(404, "symbolic link leads outside the root");
-        }
-        if (error instanceof Deno.errors.NotFound) return respondWith(404, "no such file");
-        throw error;
-      }
-      source = "file read and hashed";
+    // 4. The current version: if the cached one still matches stat, that stat was all the I/O.
+    const { path, info } = found;
+    const cached = cache.lookup(path, info);
+    if (cached !== undefined) {
+      return respondWithVersion(request, cached, "unchanged on disk: stat only");
     }
-    return respondWithVersion(request, version, source);
+    try {
+      return respondWithVersion(request, await cache.load(path), "file read and hashed");
+    } catch (error) {
+      cache.forget(path);
+      if (error instanceof OutsideRootError) {
+        return respondWith(404, "symbolic link leads outside the root");
+      }
+      if (error instanceof Deno.errors.NotFound) return respondWith(404, "no such file");
+      throw error;
+    }
+  }
+
+  /**
+   * Maps decoded segments to a regular file under the root and its stat.
+   *
+   * A URL ending in "/" names a directory, and stands for its index.html: that
+   * file is stat-ed directly, so `/` costs one stat like any other file. A
+   * directory URL without the slash is redirected to have one, because relative
+   * links in its index.html resolve against the URL (Go's net/http does the same).
+   */
+  function findFile(
+    segments: string[],
+    endsWithSlash: boolean,
+    pathname: string,
+    search: string,
+  ): FoundFile {
+    const path = endsWithSlash ? join(root, ...segments, "index.html") : join(root, ...segments);
+    const info = statOrError(path);
+    if (info instanceof Error) {
+      if (info instanceof Deno.errors.PermissionDenied || info instanceof Deno.errors.NotCapable) {
+        return refused(403, `cannot read: ${info.message}`);
+      }
+      // Anything else that stops stat (a symlink loop, a name too long) also means
+      // there is no file to serve; the log keeps the operating system's words.
+      if (!(info instanceof Deno.errors.NotFound || info instanceof Deno.errors.NotADirectory)) {
+        return refused(404, info.message);
+      }
+      if (!endsWithSlash) return refused(404, "no such file");
+      if (segments.length === 0 && fallbackIndex) return { kind: "fallback", load: fallbackIndex };
+      return refused(404, "no such directory, or it has no index.html");
+    }
+    if (info.isDirectory && !endsWithSlash) {
+      const location = `${pathname}/${search}`;
+      return refused(301, `directory: redirect to ${location}`, { location });
+    }
+    if (!info.isFile) return refused(404, "not a regular file");
+    return { kind: "file", path, info };
   }
 
   function respondWithVersion(request: Request, version: FileVersion, source: string): Answer {
@@ -210,9 +237,11 @@ export function createCachingHandler(
 
 /** `Deno.statSync`, with the error returned rather than thrown. */
 function statOrError(path: string): Deno.FileInfo | Error {
-  // statSync, not await Deno.stat: on the 304 path the stat is all the work
-  // there is, and the synchronous call avoids a round trip through the event
-  // loop (measured at roughly 1.5x the throughput for local files).
+  // statSync, not await Deno.stat: on the 304 path the stat is all the I/O there
+  // is, and skipping the trip through the event loop matters. Against Deno.serve
+  // returning a constant body, the project measured 0.56x that throughput with
+  // statSync and 0.36x with Deno.stat. The price: a slow disk stalls every
+  // connection for the length of one stat, acceptable for local files.
   try {
     return Deno.statSync(path);
   } catch (error) {
@@ -221,14 +250,8 @@ function statOrError(path: string): Deno.FileInfo | Error {
   }
 }
 
-function refuseForStatError(error: Error, path: string): Answer {
-  if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-    return respondWith(404, "no such file");
-  }
-  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
-    return respondWith(403, `cannot read ${path}: ${error.message}`);
-  }
-  throw error;
+function refused(status: number, reason: string, headers?: Record<string, string>): FoundFile {
+  return { kind: "refused", answer: respondWith(status, reason, headers) };
 }
 
 /** A short plain-text response for everything that is not a file. */

@@ -166,5 +166,6 @@ function explainFullResponse(headers: Headers, current: CurrentValidators): stri
 
 /** Shortens long field values (64-hex-digit ETags) so an access-log line stays readable. */
 function brief(fieldValue: string): string {
-  return fieldValue.length <= 24 ? fieldValue : `${fieldValue.slice(0, 13)}…`;
+  if (fieldValue.length <= 24) return fieldValue;
+  return `${fieldValue.slice(0, 13)}…${fieldValue.endsWith('"') ? '"' : ""}`;
 }
