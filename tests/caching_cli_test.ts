@@ -183,6 +183,10 @@ Deno.test("run from a URL: serves the current directory, with the demo page at /
     const demo = await fetch(`${origin}/`);
     assertEquals(demo.status, 200);
     assertEquals(await demo.text(), await Deno.readTextFile(new URL("index.html", checkout)));
+    // The demo page's Last-Modified is the one its URL was served with.
+    const original = await fetch(`http://127.0.0.1:${hostPort}/index.html`, { method: "HEAD" });
+    await original.body?.cancel();
+    assertEquals(demo.headers.get("last-modified"), original.headers.get("last-modified"));
     const notes = await fetch(`${origin}/notes.txt`);
     assertEquals(await notes.text(), "served from the working directory");
   } finally {

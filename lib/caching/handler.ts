@@ -76,7 +76,8 @@ export function createCachingHandler(
   const cacheControl = options.cacheControl ?? "no-cache";
   const log = options.log ?? console.log;
   const cache = new FileCache(root);
-  const fallbackIndex = options.fallbackIndex && memoizeFallbackIndex(options.fallbackIndex);
+  const fallbackIndex = options.fallbackIndex &&
+    memoizeFallbackIndex(options.fallbackIndex, Date.now());
   const clock = new HttpDateClock();
 
   return async function handleCachingRequest(request: Request): Promise<Response> {
@@ -280,13 +281,13 @@ const STATUS_TEXT: Record<number, string> = {
 /**
  * Loads the fallback index page on first use and keeps it. Its `ETag` comes
  * from its bytes; `Last-Modified` from the response that delivered it when
- * present (an https: URL), else the time it was loaded. A failed load is
- * retried on the next request.
+ * present (an http(s): URL), else the time the server started: a file: fetch
+ * reports no modification time. A failed load is retried on the next request.
  */
-function memoizeFallbackIndex(url: URL): () => Promise<FileVersion> {
+function memoizeFallbackIndex(url: URL, startedAtMs: number): () => Promise<FileVersion> {
   let loading: Promise<FileVersion> | undefined;
   return () => {
-    loading ??= loadPage(url).catch((error) => {
+    loading ??= loadPage(url, startedAtMs).catch((error) => {
       loading = undefined;
       throw error;
     });
@@ -294,7 +295,7 @@ function memoizeFallbackIndex(url: URL): () => Promise<FileVersion> {
   };
 }
 
-async function loadPage(url: URL): Promise<FileVersion> {
+async function loadPage(url: URL, startedAtMs: number): Promise<FileVersion> {
   const response = await fetch(url);
   if (!response.ok) {
     await response.body?.cancel();
@@ -302,7 +303,7 @@ async function loadPage(url: URL): Promise<FileVersion> {
   }
   const body = await response.bytes();
   const lastModified = parseHttpDate(response.headers.get("last-modified") ?? "");
-  const modifiedMs = lastModified === undefined ? Date.now() : lastModified * 1000;
+  const modifiedMs = lastModified === undefined ? startedAtMs : lastModified * 1000;
   const stat = { size: body.length, mtimeMs: modifiedMs, ctimeMs: null, ino: null };
   return await createFileVersion(body, url.pathname, modifiedMs, stat);
 }
