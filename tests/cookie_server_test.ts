@@ -248,3 +248,31 @@ Deno.test("bad command lines exit with code 2 and say why", async () => {
   assertEquals(help.code, 0);
   assertStringIncludes(new TextDecoder().decode(help.stdout), "Usage: cookie_server.ts");
 });
+
+Deno.test("with --cert/--key it serves HTTPS and the cookie is Secure", async () => {
+  const fixtures = new URL("./fixtures/http1/", import.meta.url).pathname;
+  const server = await spawnServer(
+    [
+      "--port",
+      "0",
+      "--store",
+      "memory",
+      "--cert",
+      `${fixtures}cert.pem`,
+      "--key",
+      `${fixtures}key.pem`,
+    ],
+  );
+  const client = Deno.createHttpClient({
+    caCerts: [await Deno.readTextFile(`${fixtures}cert.pem`)],
+  });
+  try {
+    assertStringIncludes(server.banner, "listening on https://");
+    const response = await fetch(`https://localhost:${server.port}/`, { client });
+    assertStringIncludes(await response.text(), "Welcome, new visitor!");
+    assertMatch(response.headers.get("set-cookie")!, /; Secure; HttpOnly; .*SameSite=Lax/);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
