@@ -121,6 +121,7 @@ Deno.test("the program: 200 → 304 → edit → 200 → 304, logged, then a gra
     await first.body?.cancel();
     assertEquals(first.status, 200);
     assertEquals(first.headers.get("content-encoding"), null);
+    assertEquals(first.headers.get("vary"), null);
     const firstTag = first.headers.get("etag")!;
     assertMatch(firstTag, /^"[0-9a-f]{64}"$/);
 
