@@ -11,7 +11,7 @@
  */
 import { dirname } from "jsr:@std/path@1.1.6/dirname";
 import { fromFileUrl } from "jsr:@std/path@1.1.6/from-file-url";
-import { exitOnUsageError, parseServerFlags, UsageError } from "./lib/cli.ts";
+import { parseServerFlags, runMain, shutDownOnSignals, UsageError } from "./lib/cli.ts";
 import { type CachingHandlerOptions, createCachingHandler } from "./lib/caching/handler.ts";
 
 export { type CachingHandlerOptions, createCachingHandler };
@@ -103,37 +103,24 @@ async function main(args: string[]): Promise<void> {
     );
   }
 
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = serveCaching({
-      root,
-      cacheControl,
-      port: flags.port,
-      hostname: flags.hostname,
-      fallbackIndex: DEMO_PAGE,
-      onListen: ({ hostname, port }) => {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        console.log(`Serving ${root} at http://${host}:${port}/ (Cache-Control: ${cacheControl})`);
-        console.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
-      },
-    });
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      console.error(`error: port ${flags.port} is already in use; choose another with --port`);
-      Deno.exit(1);
-    }
-    throw error;
-  }
-
-  // Graceful shutdown: stop accepting connections, let requests in flight finish.
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const shutdown = () => {
-    console.log("Shutting down…");
-    server.shutdown();
-  };
-  for (const signal of signals) Deno.addSignalListener(signal, shutdown);
+  // Listen for signals before the port is announced, so none arrives unhandled.
+  const shutdown = new AbortController();
+  const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort());
+  const server = serveCaching({
+    root,
+    cacheControl,
+    port: flags.port,
+    hostname: flags.hostname,
+    signal: shutdown.signal,
+    fallbackIndex: DEMO_PAGE,
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      console.log(`Serving ${root} at http://${host}:${port}/ (Cache-Control: ${cacheControl})`);
+      console.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
+    },
+  });
   await server.finished;
-  for (const signal of signals) Deno.removeSignalListener(signal, shutdown);
+  stopListeningForSignals();
 }
 
 function isDirectory(path: string): boolean {
@@ -145,5 +132,5 @@ function isDirectory(path: string): boolean {
 }
 
 if (import.meta.main) {
-  await exitOnUsageError(USAGE, () => main(Deno.args));
+  await runMain(USAGE, () => main(Deno.args));
 }

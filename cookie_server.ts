@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { exitOnUsageError, parseServerFlags, shutDownOnSignals, UsageError } from "./lib/cli.ts";
+import { parseServerFlags, runMain, shutDownOnSignals, UsageError } from "./lib/cli.ts";
 import type { Http1Limits } from "./lib/http1/limits.ts";
 import { type Http1Server, serveHttp1 } from "./lib/http1/server.ts";
 import { createCookieApp } from "./lib/sessions/app.ts";
@@ -126,5 +126,5 @@ async function main(args: string[]): Promise<void> {
 }
 
 if (import.meta.main) {
-  await exitOnUsageError(USAGE, () => main(Deno.args));
+  await runMain(USAGE, () => main(Deno.args));
 }

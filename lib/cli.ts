@@ -102,22 +102,30 @@ function readPortFromEnv(): string | undefined {
 }
 
 /**
- * Runs `main`, turning a {@linkcode UsageError} into a message on stderr and
- * exit code 2, as command-line tools conventionally do for bad usage.
+ * Runs a server's `main` the way command-line tools are expected to fail: a
+ * {@linkcode UsageError} prints the message and the usage and exits with
+ * code 2; a port that is already taken prints a one-line hint and exits with
+ * code 1. Anything else is a bug and propagates with its stack trace.
  *
  * @example
  * ```ts
- * import { exitOnUsageError } from "./cli.ts";
- * await exitOnUsageError("usage: demo [--port N]", () => Promise.resolve());
+ * import { runMain } from "./cli.ts";
+ * await runMain("usage: demo [--port N]", () => Promise.resolve());
  * ```
  */
-export async function exitOnUsageError(usage: string, main: () => Promise<void>): Promise<void> {
+export async function runMain(usage: string, main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\n${usage}`);
-    Deno.exit(2);
+    if (error instanceof UsageError) {
+      console.error(`error: ${error.message}\n\n${usage}`);
+      Deno.exit(2);
+    }
+    if (error instanceof Deno.errors.AddrInUse) {
+      console.error(`error: ${error.message}; choose another port with --port`);
+      Deno.exit(1);
+    }
+    throw error;
   }
 }
 
