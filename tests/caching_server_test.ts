@@ -14,7 +14,7 @@ import {
 import { join } from "jsr:@std/path@1.1.6/join";
 import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
 import { FileCache } from "../lib/caching/file_cache.ts";
-import { formatHttpDate, parseHttpDate } from "../lib/caching/http_date.ts";
+import { formatHttpDate, parseHttpDate } from "../lib/http_date.ts";
 
 const PAGE = "<!doctype html><title>test</title><p>Hello, caching!</p>\n";
 

@@ -9,7 +9,7 @@
 import { contentType } from "jsr:@std/media-types@1.1.0/content-type";
 import { extname } from "jsr:@std/path@1.1.6/extname";
 import { strongEntityTagFor } from "./entity_tag.ts";
-import { formatHttpDate } from "./http_date.ts";
+import { formatHttpDate } from "../http_date.ts";
 
 /** The bytes of one version of a file, and everything derived from them. */
 export interface FileVersion {

@@ -10,10 +10,11 @@
  *
  * @module
  */
+import { STATUS_TEXT } from "jsr:@std/http@1.1.3/status";
 import { join } from "jsr:@std/path@1.1.6/join";
 import { FileCache, OutsideRootError } from "./file_cache.ts";
 import { createFileVersion, type FileVersion } from "./file_version.ts";
-import { formatHttpDate, parseHttpDate } from "./http_date.ts";
+import { currentHttpDate, parseHttpDate } from "../http_date.ts";
 import { evaluatePreconditions } from "./preconditions.ts";
 import { contentRange, selectRange, unsatisfiedContentRange } from "./range.ts";
 import { decodeRequestPath } from "./request_path.ts";
@@ -78,7 +79,6 @@ export function createCachingHandler(
   const cache = new FileCache(root);
   const fallbackIndex = options.fallbackIndex &&
     memoizeFallbackIndex(options.fallbackIndex, Date.now());
-  const clock = new HttpDateClock();
 
   return async function handleCachingRequest(request: Request): Promise<Response> {
     const { pathname, search } = new URL(request.url);
@@ -169,7 +169,7 @@ export function createCachingHandler(
 
   function respondWithVersion(request: Request, version: FileVersion, source: string): Answer {
     const decision = evaluatePreconditions(request.method, request.headers, version);
-    const date = clock.now();
+    const date = currentHttpDate();
     const reason = `${decision.reason} (${source})`;
     switch (decision.outcome) {
       case "precondition-failed":
@@ -257,7 +257,7 @@ function refused(status: number, reason: string, headers?: Record<string, string
 
 /** A short plain-text response for everything that is not a file. */
 function respondWith(status: number, reason: string, headers: Record<string, string> = {}): Answer {
-  const body = `${status} ${STATUS_TEXT[status] ?? ""}\n`;
+  const body = `${status} ${STATUS_TEXT[status as keyof typeof STATUS_TEXT]}\n`;
   return {
     response: new Response(body, {
       status,
@@ -266,17 +266,6 @@ function respondWith(status: number, reason: string, headers: Record<string, str
     reason,
   };
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  301: "Moved Permanently",
-  400: "Bad Request",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  412: "Precondition Failed",
-  416: "Range Not Satisfiable",
-  500: "Internal Server Error",
-};
 
 /**
  * Loads the fallback index page on first use and keeps it. Its `ETag` comes
@@ -306,20 +295,4 @@ async function loadPage(url: URL, startedAtMs: number): Promise<FileVersion> {
   const modifiedMs = lastModified === undefined ? startedAtMs : lastModified * 1000;
   const stat = { size: body.length, mtimeMs: modifiedMs, ctimeMs: null, ino: null };
   return await createFileVersion(body, url.pathname, modifiedMs, stat);
-}
-
-/** `Date` changes once a second, so format it once a second rather than per request. */
-class HttpDateClock {
-  #second = -1;
-  #value = "";
-
-  now(): string {
-    const nowMs = Date.now();
-    const second = Math.floor(nowMs / 1000);
-    if (second !== this.#second) {
-      this.#second = second;
-      this.#value = formatHttpDate(nowMs);
-    }
-    return this.#value;
-  }
 }

@@ -13,7 +13,7 @@ import {
   strongMatch,
   weakMatch,
 } from "./entity_tag.ts";
-import { formatHttpDate, parseHttpDate } from "./http_date.ts";
+import { formatHttpDate, parseHttpDate } from "../http_date.ts";
 
 /** The validators of the representation the server would send. */
 export interface CurrentValidators {

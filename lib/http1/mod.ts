@@ -22,4 +22,4 @@ export {
   type RequestHead,
 } from "./parser.ts";
 export { ChunkedDecoder } from "./chunked.ts";
-export { httpDate, serializeResponse } from "./response.ts";
+export { serializeResponse } from "./response.ts";

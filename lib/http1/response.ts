@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { currentHttpDate } from "../http_date.ts";
 import { statusText } from "./errors.ts";
 
 /**
@@ -71,7 +72,7 @@ export interface SerializeOptions {
   close?: boolean;
   /** HTTP/1.0 client kept alive: send `Connection: keep-alive` (RFC 9112 §9.3). */
   http10KeepAlive?: boolean;
-  /** The `Date` value; default {@linkcode httpDate}`()`. */
+  /** The `Date` value; default {@linkcode currentHttpDate}`()`. */
   date?: string;
 }
 
@@ -123,7 +124,9 @@ export function serializeResponse(res: ResponseParts, options: SerializeOptions 
     contentLength = String(bodyLength);
   }
 
-  let head = `HTTP/1.1 ${status} ${statusText(status)}\r\ndate: ${options.date ?? httpDate()}\r\n`;
+  let head = `HTTP/1.1 ${status} ${statusText(status)}\r\ndate: ${
+    options.date ?? currentHttpDate()
+  }\r\n`;
   for (const [name, value] of headers) {
     if (!SERVER_OWNED.has(name)) head += `${name}: ${value}\r\n`;
   }
@@ -144,30 +147,6 @@ export function serializeResponse(res: ResponseParts, options: SerializeOptions 
   }
   if (sendBody) out.set(res.body!, head.length);
   return out;
-}
-
-let cachedSecond = -1;
-let cachedDate = "";
-
-/**
- * The IMF-fixdate (RFC 9110 §5.6.7) for `now`, e.g.
- * `Thu, 01 Jan 1970 00:00:00 GMT`, cached per second: every response needs
- * one and formatting dates is comparatively slow.
- *
- * @example
- * ```ts
- * import { httpDate } from "./response.ts";
- * console.log(httpDate(0)); // "Thu, 01 Jan 1970 00:00:00 GMT"
- * ```
- */
-export function httpDate(now: number = Date.now()): string {
-  const second = Math.floor(now / 1000);
-  if (second !== cachedSecond) {
-    // toUTCString() produces exactly IMF-fixdate for years 1000–9999.
-    cachedDate = new Date(second * 1000).toUTCString();
-    cachedSecond = second;
-  }
-  return cachedDate;
 }
 
 /**

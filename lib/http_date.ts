@@ -3,8 +3,11 @@
  * `Last-Modified`, and the three formats recipients must accept in
  * `If-Modified-Since`, `If-Unmodified-Since` and `If-Range`.
  *
- * HTTP dates have one-second granularity, so both functions work in whole
- * seconds since the Unix epoch where a comparison is involved.
+ * HTTP dates have one-second granularity, so the parser works in whole
+ * seconds since the Unix epoch, where comparisons happen.
+ *
+ * Both servers use this module: the caching server for `Last-Modified` and
+ * the conditional fields, the hand-written HTTP/1.1 server for `Date`.
  *
  * @module
  */
@@ -25,6 +28,31 @@
 export function formatHttpDate(time: Date | number): string {
   // ECMAScript defines toUTCString() to produce exactly the IMF-fixdate layout.
   return new Date(time).toUTCString();
+}
+
+let cachedSecond = -1;
+let cachedDate = "";
+
+/**
+ * The IMF-fixdate for `now`, cached per second: every response carries a
+ * `Date` (RFC 9110 §6.6.1), and it only changes once a second.
+ *
+ * @param now Milliseconds since the Unix epoch; default the current time.
+ * @returns The IMF-fixdate string for that second.
+ *
+ * @example
+ * ```ts
+ * import { currentHttpDate } from "./http_date.ts";
+ * currentHttpDate(0); // "Thu, 01 Jan 1970 00:00:00 GMT"
+ * ```
+ */
+export function currentHttpDate(now: number = Date.now()): string {
+  const second = Math.floor(now / 1000);
+  if (second !== cachedSecond) {
+    cachedDate = formatHttpDate(second * 1000);
+    cachedSecond = second;
+  }
+  return cachedDate;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

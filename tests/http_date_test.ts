@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { formatHttpDate, parseHttpDate } from "../lib/caching/http_date.ts";
+import { currentHttpDate, formatHttpDate, parseHttpDate } from "../lib/http_date.ts";
 
 /** Sun, 06 Nov 1994 08:49:37 GMT, the example date of RFC 9110 §5.6.7. */
 const RFC_EXAMPLE = 784111777;
@@ -49,4 +49,11 @@ Deno.test("formatHttpDate writes IMF-fixdate and drops milliseconds", () => {
   ];
   for (const [time, expected] of cases) assertEquals(formatHttpDate(time), expected);
   assertEquals(parseHttpDate(formatHttpDate(1_700_000_000_000)), 1_700_000_000);
+});
+
+Deno.test("currentHttpDate is IMF-fixdate, formatted once per second", () => {
+  assertEquals(currentHttpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  assertEquals(currentHttpDate(999), "Thu, 01 Jan 1970 00:00:00 GMT");
+  assertEquals(currentHttpDate(1_700_000_000_000), "Tue, 14 Nov 2023 22:13:20 GMT");
+  assertEquals(currentHttpDate(1000), "Thu, 01 Jan 1970 00:00:01 GMT");
 });
