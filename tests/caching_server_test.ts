@@ -455,3 +455,44 @@ Deno.test("--cache-control value reaches 200 and 304 alike", async () => {
     assertEquals(second.headers.get("cache-control"), "max-age=60");
   }, { cacheControl: "max-age=60" });
 });
+
+Deno.test("a file over the size limit is refused with 403, smaller ones are served", async () => {
+  await withServer({ "small.txt": "x".repeat(100), "big.txt": "x".repeat(101) }, async (s) => {
+    assertEquals((await get(`${s.origin}/small.txt`)).status, 200);
+    const big = await get(`${s.origin}/big.txt`);
+    assertEquals(big.status, 403);
+    assertStringIncludes(
+      s.log.at(-1)!,
+      "GET /big.txt 403 file of 101 bytes exceeds the 100-byte limit",
+    );
+  }, { maxFileBytes: 100 });
+});
+
+Deno.test("the file cache stays within its byte budget and still serves every file", async () => {
+  const root = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    const cache = new FileCache(root, 250);
+    for (const name of ["a", "b", "c"]) {
+      await Deno.writeTextFile(join(root, name), name.repeat(100));
+    }
+    for (const name of ["a", "b", "c", "a"]) {
+      const version = await cache.load(join(root, name));
+      assertEquals(new TextDecoder().decode(version.body), name.repeat(100));
+      assert(cache.size <= 250, `cache holds ${cache.size} bytes`);
+    }
+    assertEquals(cache.size, 200, "two of the three files fit");
+    const stillCached = cache.lookup(join(root, "c"), await Deno.stat(join(root, "c")));
+    assert(stillCached !== undefined, "the most recently read file stays cached");
+    assertEquals(cache.lookup(join(root, "b"), await Deno.stat(join(root, "b"))), undefined);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("the cookie server's session store (.data/) is never served", async () => {
+  await withServer({ "index.html": PAGE, ".data/sessions.kv": "secret session ids" }, async (s) => {
+    const { status, body } = await get(`${s.origin}/.data/sessions.kv`);
+    assertEquals(status, 404);
+    assertFalse(body.includes("secret"));
+  });
+});

@@ -6,10 +6,25 @@
  * is read and hashed once, and every request that arrives while that read is
  * in flight waits for the same promise instead of starting its own.
  *
+ * The cache holds at most a byte budget of file contents; past it, the
+ * versions cached longest ago are dropped (and simply read again when next
+ * asked for), so a large site cannot grow the process without bound.
+ *
  * @module
  */
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
 import { createFileVersion, type FileVersion, isUnchanged, signatureOf } from "./file_version.ts";
+
+/**
+ * Default byte budget of a {@linkcode FileCache}: 256 MiB of file contents.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CACHE_BYTES } from "./file_cache.ts";
+ * console.log(DEFAULT_CACHE_BYTES / 2 ** 20); // 256
+ * ```
+ */
+export const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
 
 /**
  * Thrown by {@linkcode FileCache.load} when a path resolves outside the root.
@@ -47,17 +62,28 @@ export class OutsideRootError extends Error {
  */
 export class FileCache {
   readonly #realRoot: string;
+  readonly #maxBytes: number;
+  /** In insertion order, so the first entries are the ones cached longest ago. */
   readonly #versions = new Map<string, FileVersion>();
   readonly #loading = new Map<string, Promise<FileVersion>>();
+  #bytes = 0;
 
   /**
    * Creates an empty cache for files under `realRoot`.
    *
    * @param realRoot The root directory as returned by `Deno.realPath`, so
    *   that real paths of files can be compared with it.
+   * @param maxBytes Most bytes of file content kept at once. Default
+   *   {@linkcode DEFAULT_CACHE_BYTES}.
    */
-  constructor(realRoot: string) {
+  constructor(realRoot: string, maxBytes: number = DEFAULT_CACHE_BYTES) {
     this.#realRoot = realRoot;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes of file content currently cached. */
+  get size(): number {
+    return this.#bytes;
   }
 
   /**
@@ -87,13 +113,16 @@ export class FileCache {
 
   /** Drops the cached version of `path`, e.g. after the file was deleted. */
   forget(path: string): void {
+    const version = this.#versions.get(path);
+    if (version === undefined) return;
     this.#versions.delete(path);
+    this.#bytes -= version.body.length;
   }
 
   async #read(path: string): Promise<FileVersion> {
     const realPath = await Deno.realPath(path);
     if (!isInside(realPath, this.#realRoot)) {
-      this.#versions.delete(path);
+      this.forget(path);
       throw new OutsideRootError(`${path} resolves to ${realPath}, outside the root`);
     }
     // stat before reading: if the file changes during the read, the recorded
@@ -107,8 +136,18 @@ export class FileCache {
       info.mtime?.getTime() ?? Date.now(),
       signatureOf(info),
     );
-    this.#versions.set(path, version);
+    this.#remember(path, version);
     return version;
+  }
+
+  #remember(path: string, version: FileVersion): void {
+    this.forget(path);
+    for (const oldPath of this.#versions.keys()) {
+      if (this.#bytes + version.body.length <= this.#maxBytes) break;
+      this.forget(oldPath);
+    }
+    this.#versions.set(path, version);
+    this.#bytes += version.body.length;
   }
 }
 

@@ -37,7 +37,27 @@ export interface CachingHandlerOptions {
   fallbackIndex?: URL;
   /** Receives one access-log line per request. Default `console.log`. */
   log?: (line: string) => void;
+  /**
+   * Largest file served; larger ones get 403. Every file is held in memory
+   * whole (its `ETag` is a digest of all its bytes), so this bounds what one
+   * request can make the server read. Default {@linkcode DEFAULT_MAX_FILE_BYTES}.
+   */
+  maxFileBytes?: number;
+  /** Byte budget of the in-memory file cache. Default 256 MiB (`DEFAULT_CACHE_BYTES`). */
+  maxCacheBytes?: number;
 }
+
+/**
+ * Default {@linkcode CachingHandlerOptions.maxFileBytes}: 64 MiB, far above
+ * any page or script, well below what a 2 GiB video would cost.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_FILE_BYTES } from "./handler.ts";
+ * console.log(DEFAULT_MAX_FILE_BYTES / 2 ** 20); // 64
+ * ```
+ */
+export const DEFAULT_MAX_FILE_BYTES = 64 * 2 ** 20;
 
 /** The methods a static file supports; everything else gets 405 (RFC 9110 §15.5.6). */
 const ALLOWED_METHODS = "GET, HEAD";
@@ -76,7 +96,8 @@ export function createCachingHandler(
   const root = Deno.realPathSync(options.root);
   const cacheControl = options.cacheControl ?? "no-cache";
   const log = options.log ?? console.log;
-  const cache = new FileCache(root);
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const cache = new FileCache(root, options.maxCacheBytes);
   const fallbackIndex = options.fallbackIndex &&
     memoizeFallbackIndex(options.fallbackIndex, Date.now());
 
@@ -164,6 +185,9 @@ export function createCachingHandler(
       return refused(301, `directory: redirect to ${location}`, { location });
     }
     if (!info.isFile) return refused(404, "not a regular file");
+    if (info.size > maxFileBytes) {
+      return refused(403, `file of ${info.size} bytes exceeds the ${maxFileBytes}-byte limit`);
+    }
     return { kind: "file", path, info };
   }
 
