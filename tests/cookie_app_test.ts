@@ -61,6 +61,7 @@ Deno.test("new visitor → welcome back → logout → new visitor", async () =>
     );
     const id = sessionIdOf(first.response);
     assert(!first.body.includes(id), "the HttpOnly id must not be printed into the page");
+    assertStringIncludes(first.body, `curl -v -c jar -b jar ${app.url}/`);
 
     const cookie = `session_id=${id}`;
     const second = await get(`${app.url}/`, { headers: { cookie } });

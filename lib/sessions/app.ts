@@ -54,7 +54,7 @@ export function createCookieApp(
   const now = options.now ?? Date.now;
   const maxAgeSeconds = Math.floor((options.ttlMs ?? SESSION_TTL_MS) / 1000);
 
-  /** The Set-Cookie attributes, `Secure` only over TLS (a plain-HTTP browser would drop it). */
+  /** The `session_id` cookie with the attributes every Set-Cookie of it carries. */
   function sessionCookie(value: string, secure: boolean, maxAge: number): Cookie {
     return {
       name: SESSION_COOKIE,
@@ -67,7 +67,7 @@ export function createCookieApp(
     };
   }
 
-  async function showPage(request: Request, secure: boolean): Promise<Response> {
+  async function showPage(request: Request, url: URL): Promise<Response> {
     const sent = readSessionCookie(request.headers);
     const time = now();
     // Only an id of the shape this server issues is worth a lookup.
@@ -82,21 +82,22 @@ export function createCookieApp(
     log(describe(request, outcome));
 
     const headers = new Headers(PAGE_HEADERS);
-    setCookie(headers, sessionCookie(outcome.session.id, secure, maxAgeSeconds));
+    setCookie(headers, sessionCookie(outcome.session.id, isSecure(url), maxAgeSeconds));
     const sentCookie = headers.get("set-cookie")!;
     const attributes = sentCookie.slice(sentCookie.indexOf(";") + 2);
     const html = renderPage(outcome, {
       storeDescription: store.description,
       cookieAttributes: attributes,
+      origin: url.origin,
     });
     return new Response(html, { headers });
   }
 
-  async function logout(request: Request, secure: boolean): Promise<Response> {
+  async function logout(request: Request, url: URL): Promise<Response> {
     // SameSite=Lax already keeps the cookie off cross-site POSTs; checking Origin
     // as well refuses a forged logout even from browsers that ignore SameSite.
     const origin = request.headers.get("origin");
-    if (origin !== null && origin !== new URL(request.url).origin) {
+    if (origin !== null && origin !== url.origin) {
       log(`POST /logout 403: cross-site request from Origin ${origin}`);
       return new Response("Cross-site logout refused.\n", { status: 403 });
     }
@@ -105,26 +106,30 @@ export function createCookieApp(
     if (ending) await store.delete(sent);
     log(`POST /logout 303: ${ending ? "session deleted" : "no session to end"}`);
     const headers = new Headers({ location: "/", "content-type": "text/plain; charset=utf-8" });
-    setCookie(headers, sessionCookie("", secure, 0));
+    setCookie(headers, sessionCookie("", isSecure(url), 0));
     return new Response("Logged out. See /.\n", { status: 303, headers });
   }
 
   return async function handle(request: Request): Promise<Response> {
-    const { pathname, protocol } = new URL(request.url);
-    const secure = protocol === "https:";
-    if (pathname === "/") {
+    const url = new URL(request.url);
+    if (url.pathname === "/") {
       if (request.method === "GET" || request.method === "HEAD") {
-        return await showPage(request, secure);
+        return await showPage(request, url);
       }
-      return methodNotAllowed(request, "GET, HEAD", log);
+      return methodNotAllowed(request.method, url, "GET, HEAD", log);
     }
-    if (pathname === "/logout") {
-      if (request.method === "POST") return await logout(request, secure);
-      return methodNotAllowed(request, "POST", log);
+    if (url.pathname === "/logout") {
+      if (request.method === "POST") return await logout(request, url);
+      return methodNotAllowed(request.method, url, "POST", log);
     }
-    log(`${request.method} ${pathname} 404`);
+    log(`${request.method} ${url.pathname} 404`);
     return new Response("Not Found\n", { status: 404 });
   };
+}
+
+/** `Secure` only over TLS: a browser on plain HTTP would refuse to store a Secure cookie. */
+function isSecure(url: URL): boolean {
+  return url.protocol === "https:";
 }
 
 /**
@@ -150,8 +155,12 @@ function describe(request: Request, outcome: VisitOutcome): string {
   return `${line}: new visitor (${why}); created ${session.name}`;
 }
 
-function methodNotAllowed(request: Request, allow: string, log: (line: string) => void): Response {
-  const { pathname } = new URL(request.url);
-  log(`${request.method} ${pathname} 405: allowed ${allow}`);
+function methodNotAllowed(
+  method: string,
+  url: URL,
+  allow: string,
+  log: (line: string) => void,
+): Response {
+  log(`${method} ${url.pathname} 405: allowed ${allow}`);
   return new Response("Method Not Allowed\n", { status: 405, headers: { allow } });
 }

@@ -17,6 +17,8 @@ export interface PageContext {
   storeDescription: string;
   /** The cookie attributes the server sets, e.g. `Path=/; HttpOnly; SameSite=Lax; Max-Age=604800`. */
   cookieAttributes: string;
+  /** The page's own origin, e.g. `http://localhost:8080`, for the curl example. */
+  origin: string;
 }
 
 const ESCAPES: Record<string, string> = {
@@ -94,6 +96,7 @@ first seen ${new Date(session.firstSeen).toUTCString()}.</li>
  * const html = renderPage({ kind: "new", cause: "no-cookie", session }, {
  *   storeDescription: "memory",
  *   cookieAttributes: "Path=/; HttpOnly; SameSite=Lax",
+ *   origin: "http://localhost:8080",
  * });
  * console.log(html.includes("Welcome, new visitor!")); // true
  * ```
@@ -134,7 +137,7 @@ ${explain(outcome, context)}
 (no script can read it, so <code>document.cookie</code> is empty) and <em>SameSite=Lax</em>
 (other sites' forms and scripts cannot send it along).</li>
 <li>Delete the cookie, or edit its value, and reload: you are a new visitor again.</li>
-<li>From a terminal: <code>curl -v -c jar -b jar http://localhost:8080/</code>, twice.</li>
+<li>From a terminal: <code>curl -v -c jar -b jar ${escapeHtml(context.origin)}/</code>, twice.</li>
 </ul>
 </div>
 </body>
