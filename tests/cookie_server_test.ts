@@ -7,6 +7,7 @@ import { serveCookies } from "../cookie_server.ts";
 import { KvSessionStore } from "../lib/sessions/kv_store.ts";
 import { MemorySessionStore } from "../lib/sessions/memory_store.ts";
 import type { SessionStore } from "../lib/sessions/session.ts";
+import { ServerProcess } from "./support/server_process.ts";
 
 const SERVER_MODULE = new URL("../cookie_server.ts", import.meta.url).pathname;
 
@@ -153,45 +154,13 @@ Deno.test("with the KV store, a session survives a restart", async () => {
   }
 });
 
-/** Runs `deno run cookie_server.ts` as a user would, until its first stdout line. */
+const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"];
+
+/** Starts `deno run cookie_server.ts` as a user would, and waits for its port. */
 async function spawnServer(args: string[], denoFlags = ["--unstable-kv"]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...denoFlags,
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      SERVER_MODULE,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let banner = "";
-  while (!banner.includes("\n")) {
-    const { value, done } = await stdout.read();
-    if (done) break;
-    banner += value;
-  }
-  const port = Number(banner.match(/:(\d+)\//)?.[1]);
-  return {
-    banner,
-    port,
-    /** SIGTERM, as a service manager would send; resolves with the rest of the output. */
-    async stop() {
-      child.kill("SIGTERM");
-      let rest = "";
-      for (;;) {
-        const { value, done } = await stdout.read();
-        if (done) break;
-        rest += value;
-      }
-      const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
-      return { status, stdout: banner + rest, stderr };
-    },
-  };
+  const server = new ServerProcess([...denoFlags, ...PERMISSIONS, SERVER_MODULE, ...args]);
+  const port = await server.port();
+  return { server, port, banner: server.output.join("\n") };
 }
 
 Deno.test("two server processes on one KV store share sessions", async () => {
@@ -208,9 +177,12 @@ Deno.test("two server processes on one KV store share sessions", async () => {
       const other = await fetch(`http://127.0.0.1:${two.port}/`, { headers: { cookie } });
       assertStringIncludes(await other.text(), "Welcome back, User1!");
     } finally {
-      const [a, b] = await Promise.all([one.stop(), two.stop()]);
-      assertEquals([a.status.success, b.status.success], [true, true], a.stderr + b.stderr);
-      assertStringIncludes(a.stdout, "Stopped.");
+      // SIGTERM, as a service manager sends it: a graceful stop, exit code 0.
+      one.server.kill("SIGTERM");
+      two.server.kill("SIGTERM");
+      const [a, b] = await Promise.all([one.server.finish(), two.server.finish()]);
+      assertEquals([a.code, b.code], [0, 0], a.stderr + b.stderr);
+      assert(one.server.output.includes("Stopped."), one.server.output.join("\n"));
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -218,11 +190,12 @@ Deno.test("two server processes on one KV store share sessions", async () => {
 });
 
 Deno.test("without --unstable-kv the program falls back to memory and says so", async () => {
-  const server = await spawnServer(["--port", "0"], []);
-  const { status, stdout, stderr } = await server.stop();
-  assert(status.success, stderr);
+  const { server, banner } = await spawnServer(["--port", "0"], []);
+  server.kill("SIGTERM");
+  const { code, stderr } = await server.finish();
+  assertEquals(code, 0, stderr);
   assertStringIncludes(stderr, "Deno KV is not enabled");
-  assertStringIncludes(stdout, "sessions: memory");
+  assertStringIncludes(banner, "sessions: memory");
 });
 
 Deno.test("bad command lines exit with code 2 and say why", async () => {
@@ -251,7 +224,7 @@ Deno.test("bad command lines exit with code 2 and say why", async () => {
 
 Deno.test("with --cert/--key it serves HTTPS and the cookie is Secure", async () => {
   const fixtures = new URL("./fixtures/http1/", import.meta.url).pathname;
-  const server = await spawnServer(
+  const { server, port, banner } = await spawnServer(
     [
       "--port",
       "0",
@@ -267,12 +240,13 @@ Deno.test("with --cert/--key it serves HTTPS and the cookie is Secure", async ()
     caCerts: [await Deno.readTextFile(`${fixtures}cert.pem`)],
   });
   try {
-    assertStringIncludes(server.banner, "listening on https://");
-    const response = await fetch(`https://localhost:${server.port}/`, { client });
+    assertStringIncludes(banner, "listening on https://");
+    const response = await fetch(`https://localhost:${port}/`, { client });
     assertStringIncludes(await response.text(), "Welcome, new visitor!");
     assertMatch(response.headers.get("set-cookie")!, /; Secure; HttpOnly; .*SameSite=Lax/);
   } finally {
     client.close();
-    await server.stop();
+    server.kill("SIGTERM");
+    await server.finish();
   }
 });

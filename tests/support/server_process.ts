@@ -1,0 +1,66 @@
+/**
+ * Test support: the servers as real programs, the way a user runs them.
+ */
+import { TextLineStream } from "jsr:@std/streams@1.1.2/text-line-stream";
+
+/**
+ * A server program running as a child process (`deno run …`), its stdout
+ * read line by line, so tests wait for what it prints instead of sleeping.
+ */
+export class ServerProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: ReadableStreamDefaultReader<string>;
+  readonly #stderr: Promise<string>;
+  /** Every stdout line read so far. */
+  readonly output: string[] = [];
+
+  constructor(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...args],
+      cwd: options.cwd,
+      env: options.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream())
+      .pipeThrough<string>(new TextLineStream()).getReader();
+    this.#stderr = new Response(this.#child.stderr).text();
+  }
+
+  /** Reads stdout until a line matches `pattern`. */
+  async waitForLine(pattern: RegExp): Promise<RegExpExecArray> {
+    while (true) {
+      const { value, done } = await this.#lines.read();
+      if (done) {
+        throw new Error(
+          `exited before printing ${pattern}:\n${this.output.join("\n")}\n` +
+            await this.#stderr,
+        );
+      }
+      this.output.push(value);
+      const match = pattern.exec(value);
+      if (match) return match;
+    }
+  }
+
+  /** The port from the first line naming `http(s)://127.0.0.1:PORT/`: both servers print one. */
+  async port(): Promise<number> {
+    return Number((await this.waitForLine(/ (?:at|on) https?:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+  }
+
+  kill(signal: Deno.Signal): void {
+    this.#child.kill(signal);
+  }
+
+  /** Waits for exit, reading the rest of stdout and stderr. */
+  async finish(): Promise<{ code: number; stderr: string }> {
+    while (true) {
+      const { value, done } = await this.#lines.read();
+      if (done) break;
+      this.output.push(value);
+    }
+    const [{ code }, stderr] = await Promise.all([this.#child.status, this.#stderr]);
+    return { code, stderr };
+  }
+}
