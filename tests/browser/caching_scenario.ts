@@ -1,0 +1,131 @@
+/**
+ * The README's "Watch it in DevTools" steps for the caching server, in a real
+ * Chromium: first load 200 with validators; reload revalidates (304); edit the
+ * file, reload: 200 with a new ETag; reload: 304. After every load, the demo
+ * page's own verdict (from the Performance API) must agree with what CDP saw.
+ *
+ * @module
+ */
+import { assert, assertEquals, AssertionError, assertMatch, assertNotEquals } from "@std/assert";
+import type { DocumentLoad } from "./document_load.ts";
+import type { CachingSite, RunStep } from "./harness.ts";
+import type { ScreenshotFolder } from "./screenshots.ts";
+import type { Tab } from "./tab.ts";
+
+/** A strong entity tag: quoted, no `W/` (this server's are SHA-256 hex digests). */
+const STRONG_ETAG = /^"[0-9a-f]{64}"$/;
+
+/**
+ * Runs the caching scenario in `tab` against `site`, one reported step per
+ * README step, saving a screenshot after each.
+ *
+ * @example
+ * ```ts ignore
+ * await withCachingSite((site) => cachingScenario(tab, site, shots, stepsOf(t)));
+ * ```
+ */
+export async function cachingScenario(
+  tab: Tab,
+  site: CachingSite,
+  shots: ScreenshotFolder,
+  step: RunStep,
+): Promise<void> {
+  const url = `${site.origin}/`;
+  let etag = "";
+  let lastModified = "";
+
+  await step("first load: 200 with ETag and Last-Modified", async () => {
+    const load = await tab.navigate(url);
+    const { status, requestHeaders, responseHeaders } = load.final;
+    assertEquals(requestHeaders["if-none-match"], undefined, "a fresh profile has nothing cached");
+    assertEquals(status, 200, "first load");
+    etag = expectStrongEtag(responseHeaders["etag"], "first load");
+    lastModified = responseHeaders["last-modified"] ?? "";
+    assert(
+      !Number.isNaN(Date.parse(lastModified)),
+      `Last-Modified: ${lastModified || "(missing)"}`,
+    );
+    await expectPageAgrees(tab, load, etag);
+    await shots.take(tab, "first-load-200");
+  });
+
+  await step("reload: the browser sends If-None-Match and gets 304", async () => {
+    const load = await tab.reload();
+    const { status, requestHeaders, responseHeaders } = load.final;
+    assertEquals(requestHeaders["if-none-match"], etag, "reload must revalidate with the ETag");
+    assertEquals(requestHeaders["if-modified-since"], lastModified);
+    assertEquals(status, 304, "unchanged file on reload");
+    assertEquals(responseHeaders["etag"], etag, "a 304 repeats the ETag");
+    await expectPageAgrees(tab, load, etag);
+    await shots.take(tab, "reload-304");
+  });
+
+  await step("edit index.html, reload: 200 with a new ETag", async () => {
+    const before = await Deno.readTextFile(site.indexPath);
+    const edited = before.replace("</h1>", " (edited)</h1>");
+    assertNotEquals(edited, before, "the demo page should have an <h1> to edit");
+    await Deno.writeTextFile(site.indexPath, edited);
+
+    const load = await tab.reload();
+    const { status, requestHeaders, responseHeaders } = load.final;
+    assertEquals(requestHeaders["if-none-match"], etag, "the browser still holds the old ETag");
+    assertEquals(status, 200, "a changed file must be sent again");
+    const newEtag = expectStrongEtag(responseHeaders["etag"], "after the edit");
+    assertNotEquals(newEtag, etag, "the ETag must change when the bytes do");
+    etag = newEtag;
+    await expectPageAgrees(tab, load, etag);
+    assertEquals(
+      await tab.evaluate("document.querySelector('h1').textContent.endsWith('(edited)')"),
+      true,
+    );
+    await shots.take(tab, "edited-200");
+  });
+
+  await step("reload again: 304 for the new ETag", async () => {
+    const load = await tab.reload();
+    assertEquals(load.final.requestHeaders["if-none-match"], etag);
+    assertEquals(load.final.status, 304, "unchanged since the edit");
+    await expectPageAgrees(tab, load, etag);
+    await shots.take(tab, "reload-after-edit-304");
+  });
+}
+
+function expectStrongEtag(value: string | undefined, when: string): string {
+  if (value === undefined) throw new AssertionError(`no ETag header on the response (${when})`);
+  assertMatch(value, STRONG_ETAG, `ETag (${when})`);
+  return value;
+}
+
+/** What the demo page shows about its own load. */
+interface PageReport {
+  /** `#verdict`'s class: `full`, `revalidated` or `cached`. */
+  verdict: string;
+  /** `#response-status`: the Performance API's `responseStatus`. */
+  responseStatus: string;
+  /** `#etag`: the server's current ETag, from the page's own HEAD request. */
+  etag: string;
+}
+
+/**
+ * The page's verdict must match the wire status CDP saw (`full` for 200,
+ * `revalidated` for 304), its `responseStatus` must match the status
+ * `Network.responseReceived` reported, and the ETag its HEAD request fetched
+ * must be the current one. The ETag field is filled after the load event, so
+ * this waits (bounded) for it.
+ */
+async function expectPageAgrees(tab: Tab, load: DocumentLoad, etag: string): Promise<void> {
+  const page = await tab.waitForPage<PageReport>(
+    "the demo page's verdict and its ETag field (filled by the page's HEAD request)",
+    `(() => {
+      const text = (id) => document.getElementById(id).textContent;
+      const verdict = document.getElementById("verdict").className;
+      // "\\u2013" (an en dash) is the placeholder until the page's script fills a field in.
+      if (verdict === "" || text("etag") === "\\u2013") return null;
+      return { verdict, responseStatus: text("response-status"), etag: text("etag") };
+    })()`,
+  );
+  const expected = load.final.status === 304 ? "revalidated" : "full";
+  assertEquals(page.verdict, expected, `the page's verdict for a ${load.final.status} on the wire`);
+  assertEquals(page.responseStatus, String(load.reportedStatus), "the page's responseStatus");
+  assertEquals(page.etag, etag, "the ETag the page's HEAD request got");
+}

@@ -1,0 +1,47 @@
+/**
+ * The README's browser walk-throughs, automated: both servers watched in a
+ * real headless Chromium over the Chrome DevTools Protocol. The driver and
+ * the scenarios live in `tests/browser/`.
+ *
+ * Without a Chromium (set `CHROME_PATH`, or install `chromium`) these tests
+ * are reported as ignored, with the reason printed once.
+ */
+import { cachingScenario } from "./browser/caching_scenario.ts";
+import { findChromium } from "./browser/chromium.ts";
+import { cookieScenario } from "./browser/cookie_scenario.ts";
+import { stepsOf, withCachingSite, withCookieServer, withTab } from "./browser/harness.ts";
+import { ScreenshotFolder } from "./browser/screenshots.ts";
+
+const chromium = findChromium();
+const executable = "path" in chromium ? chromium.path : undefined;
+if ("missing" in chromium) console.log(`browser tests ignored: ${chromium.missing}`);
+
+Deno.test({
+  name: "browser: caching demo in Chromium shows 200, 304, 200 after an edit, 304",
+  ignore: executable === undefined,
+  async fn(t) {
+    const shots = await ScreenshotFolder.create("caching");
+    try {
+      await withCachingSite((site) =>
+        withTab(executable!, (tab) => cachingScenario(tab, site, shots, stepsOf(t)))
+      );
+    } finally {
+      console.log(`screenshots: ${shots.path}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "browser: cookie sessions in Chromium: new visitor, welcome back, logout, cleared cookies",
+  ignore: executable === undefined,
+  async fn(t) {
+    const shots = await ScreenshotFolder.create("cookies");
+    try {
+      await withCookieServer((server) =>
+        withTab(executable!, (tab) => cookieScenario(tab, server, shots, stepsOf(t)))
+      );
+    } finally {
+      console.log(`screenshots: ${shots.path}`);
+    }
+  },
+});
