@@ -329,6 +329,11 @@ export class Http1Connection {
     // Lingering close: read and discard what the client still sends (e.g.
     // the body we refused) until it closes or the linger time passes, so our
     // close does not turn into a RST that destroys the response in flight.
+    // Drop the refused request's bytes first: a head that hit a size limit can
+    // leave the reader's buffer full at its maximum, and filling a full buffer
+    // throws, which would reject `done` and crash the process (found by the
+    // hardening fuzz: ~40 KB of blank lines, long target and long header).
+    this.#reader.consume(this.#reader.size);
     const deadline = Date.now() + this.#ctx.limits.lingerTimeoutMs;
     while (await this.#reader.fill(deadline) === "data") {
       this.#reader.consume(this.#reader.size);
