@@ -31,7 +31,8 @@ const PAGE_HEADERS: Record<string, string> = {
   "cache-control": "no-store",
   "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
   "x-content-type-options": "nosniff",
-  // Not "no-referrer": under it browsers send `Origin: null` on the logout POST, which logout() refuses.
+  // Not "no-referrer": under it, browsers send `Origin: null` on the logout POST,
+  // and logout() refuses that as cross-site.
   "referrer-policy": "same-origin",
 };
 

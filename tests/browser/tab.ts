@@ -148,7 +148,7 @@ export class Tab {
     return result.value as T;
   }
 
-  /** The browser's cookies for `url`, HttpOnly ones included (what DevTools → Application shows). */
+  /** The browser's cookies for `url`, HttpOnly ones included (as DevTools → Application shows). */
   async cookies(url: string): Promise<CdpCookie[]> {
     const { cookies } = await this.session.send<{ cookies: CdpCookie[] }>("Network.getCookies", {
       urls: [url],
