@@ -112,7 +112,7 @@ export function renderPage(outcome: VisitOutcome, context: PageContext): string 
 <style>
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330; }
 h1 { font-size: 1.8rem; }
-code { background: #eef1f6; padding: 0 .25rem; border-radius: 3px; word-break: break-all; }
+code { background: #eef1f6; padding: 0 .25rem; border-radius: 3px; overflow-wrap: anywhere; }
 .card { border: 1px solid #d5dbe5; border-radius: 8px; padding: .5rem 1.25rem; margin: 1rem 0; }
 button { font: inherit; padding: .4rem 1rem; }
 </style>
