@@ -13,6 +13,8 @@ export class ServerProcess {
   readonly #stderr: Promise<string>;
   /** Every stdout line read so far. */
   readonly output: string[] = [];
+  /** Set by {@linkcode ServerProcess.drainOutput}: the background read of the rest of stdout. */
+  #draining: Promise<void> | null = null;
 
   constructor(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
     this.#child = new Deno.Command(Deno.execPath(), {
@@ -49,18 +51,30 @@ export class ServerProcess {
     return Number((await this.waitForLine(/ (?:at|on) https?:\/\/127\.0\.0\.1:(\d+)\//))[1]);
   }
 
+  /**
+   * Keeps reading stdout into {@linkcode ServerProcess.output} in the
+   * background. A server that logs every request blocks once the pipe is
+   * full, so a test sending many requests must keep it drained.
+   */
+  drainOutput(): void {
+    this.#draining ??= (async () => {
+      while (true) {
+        const { value, done } = await this.#lines.read();
+        if (done) return;
+        this.output.push(value);
+      }
+    })();
+  }
+
   kill(signal: Deno.Signal): void {
     this.#child.kill(signal);
   }
 
   /** Waits for exit, reading the rest of stdout and stderr. */
-  async finish(): Promise<{ code: number; stderr: string }> {
-    while (true) {
-      const { value, done } = await this.#lines.read();
-      if (done) break;
-      this.output.push(value);
-    }
-    const [{ code }, stderr] = await Promise.all([this.#child.status, this.#stderr]);
-    return { code, stderr };
+  async finish(): Promise<{ code: number; signal: Deno.Signal | null; stderr: string }> {
+    this.drainOutput();
+    await this.#draining;
+    const [{ code, signal }, stderr] = await Promise.all([this.#child.status, this.#stderr]);
+    return { code, signal, stderr };
   }
 }
