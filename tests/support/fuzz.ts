@@ -433,6 +433,58 @@ export function parseLikeServer(
   }
 }
 
+/**
+ * Runs one case through the parser and checks every invariant, throwing an
+ * `Error` naming the case (`where`, plus mutation and bytes) on a violation:
+ *
+ * - nothing but `HttpParseError` escapes the parser or the chunked decoder;
+ * - a case invalid by construction never parses as a complete request;
+ * - a random prefix agrees with the whole: complete only when the whole is,
+ *   at the same length; an error only when the whole is an error;
+ * - a chunked body decodes the same when fed in random small pieces.
+ */
+export function checkParserCase(c: FuzzCase, rng: Prng, where: string): ParseOutcome {
+  const label = `${where}, ${c.mutation}: ${show(c.bytes)}`;
+  let whole: ParseOutcome;
+  try {
+    whole = parseLikeServer(c.bytes);
+  } catch (error) {
+    throw new Error(`non-HttpParseError escaped the parser, ${label}`, { cause: error });
+  }
+  if (c.invalid !== null && whole.kind === "request") {
+    throw new Error(`invalid (${c.invalid}) parsed as a request, ${label}`);
+  }
+  const cut = rng.int(c.bytes.length + 1);
+  const part = parseLikeServer(c.bytes.subarray(0, cut));
+  const agrees = part.kind === "incomplete"
+    ? whole.kind !== "request" || cut < whole.bytesConsumed
+    : part.kind === "error"
+    ? whole.kind === "error"
+    : whole.kind === "request" && part.bytesConsumed === whole.bytesConsumed;
+  if (!agrees) {
+    throw new Error(`prefix of ${cut} bytes is ${part.kind}, whole is ${whole.kind}, ${label}`);
+  }
+  if (whole.kind === "request") checkChunkedSplits(c.bytes, rng, label);
+  return whole;
+}
+
+function checkChunkedSplits(bytes: Uint8Array, rng: Prng, label: string): void {
+  const head = parseRequestHead(bytes);
+  if (!head.done || head.head.framing.kind !== "chunked") return;
+  const rest = bytes.subarray(head.bytesConsumed);
+  const whole = new ChunkedDecoder(DEFAULT_LIMITS);
+  const usedWhole = whole.feed(rest);
+  const split = new ChunkedDecoder(DEFAULT_LIMITS);
+  let used = 0;
+  // Bounded: each round consumes at least one byte or ends the body.
+  while (!split.done && used < rest.length) {
+    used += split.feed(rest.subarray(used, used + 1 + rng.int(8)));
+  }
+  const same = split.done === whole.done && used === usedWhole &&
+    latin1Of(split.body()) === latin1Of(whole.body());
+  if (!same) throw new Error(`chunked body decodes differently when split, ${label}`);
+}
+
 /** `bytes` as a short printable string for failure messages. */
 export function show(bytes: Uint8Array, max = 300): string {
   const s = JSON.stringify(latin1Of(bytes.subarray(0, max)));
