@@ -120,6 +120,9 @@ export class Http1Connection {
   #closed = false;
   #idle = false;
   #shuttingDown = false;
+  /** When the response being written must be out (epoch ms); `Infinity` when not writing. */
+  #writeDeadline = Infinity;
+  #writeTimedOut = false;
 
   /** Starts serving `conn` immediately. */
   constructor(conn: Deno.Conn, ctx: ConnectionContext) {
@@ -142,6 +145,22 @@ export class Http1Connection {
   shutdown(): void {
     this.#shuttingDown = true;
     if (this.#idle) this.#close();
+  }
+
+  /**
+   * The server's periodic sweep (instead of a timer per read and per write):
+   * ends a read whose deadline has passed, and cuts off a write that has not
+   * completed in time.
+   */
+  expire(now: number): void {
+    this.#reader.expire(now);
+    if (now >= this.#writeDeadline && !this.#writeTimedOut) {
+      this.#writeTimedOut = true;
+      this.#ctx.log(
+        `http1: write timed out after ${this.#ctx.limits.writeTimeoutMs} ms ${this.#peer()}`,
+      );
+      this.#close(); // makes the pending write reject
+    }
   }
 
   async #run(): Promise<void> {
@@ -341,26 +360,15 @@ export class Http1Connection {
   }
 
   async #write(bytes: Uint8Array): Promise<void> {
-    const timeoutMs = this.#ctx.limits.writeTimeoutMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
+    // The deadline is enforced by the server's sweep (see expire()).
+    this.#writeDeadline = Date.now() + this.#ctx.limits.writeTimeoutMs;
     try {
       let written = 0;
-      while (written < bytes.length) {
-        const write = this.#conn.write(bytes.subarray(written));
-        const n = await Promise.race([write, timeout]);
-        if (n === "timeout") {
-          write.catch(() => {}); // closing below makes the pending write reject
-          this.#ctx.log(`http1: write timed out after ${timeoutMs} ms ${this.#peer()}`);
-          this.#close();
-          throw new WriteTimeoutError();
-        }
-        written += n;
-      }
+      while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+    } catch (error) {
+      throw this.#writeTimedOut ? new WriteTimeoutError() : error;
     } finally {
-      clearTimeout(timer);
+      this.#writeDeadline = Infinity;
     }
   }
 

@@ -141,6 +141,14 @@ export function serveHttp1(options: Http1ServeOptions, handler: Http1Handler): H
   let shuttingDown = false;
   const context = { handler, limits, log, secure, fallbackAuthority: authority };
 
+  // One interval checks every connection's read and write deadlines, instead
+  // of a timer set and cleared around every read and write (~1.1 µs each, on
+  // every request).
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const connection of connections) connection.expire(now);
+  }, sweepIntervalMs(limits));
+
   const acceptLoop = (async () => {
     while (!shuttingDown) {
       let conn: Deno.Conn;
@@ -209,6 +217,7 @@ export function serveHttp1(options: Http1ServeOptions, handler: Http1Handler): H
     await drained;
     await Promise.all([...connections].map((c) => c.done));
     await Promise.all(rejections.values());
+    clearInterval(sweep);
     options.signal?.removeEventListener("abort", onAbort);
   })();
 
@@ -236,4 +245,20 @@ export function serveHttp1(options: Http1ServeOptions, handler: Http1Handler): H
   else options.signal?.addEventListener("abort", onAbort, { once: true });
 
   return { addr, finished, shutdown, [Symbol.asyncDispose]: shutdown };
+}
+
+/**
+ * How often deadlines are swept: a quarter of the shortest timeout, between
+ * 10 and 250 ms. A timeout then fires at most a quarter (or 250 ms) late,
+ * while a few hundred connections cost the sweep microseconds.
+ */
+function sweepIntervalMs(limits: Http1Limits): number {
+  const shortest = Math.min(
+    limits.headTimeoutMs,
+    limits.bodyTimeoutMs,
+    limits.idleTimeoutMs,
+    limits.writeTimeoutMs,
+    limits.lingerTimeoutMs,
+  );
+  return Math.max(10, Math.min(250, Math.floor(shortest / 4)));
 }
