@@ -1,4 +1,5 @@
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertLess, assertMatch } from "@std/assert";
+import { NEW_CONNECTION_GRACE_MS } from "../lib/http1/connection.ts";
 import { type Http1Handler, type Http1Limits, serveHttp1 } from "../lib/http1/mod.ts";
 
 const decoder = new TextDecoder();
@@ -456,7 +457,8 @@ Deno.test("server: a throwing handler gives 500 and a log line; the connection s
 Deno.test("server: graceful shutdown finishes the in-flight response and closes idle ones", async () => {
   const started = Promise.withResolvers<void>();
   const release = Promise.withResolvers<void>();
-  const { server, port } = start(async () => {
+  const { server, port } = start(async (req) => {
+    if (new URL(req.url).pathname !== "/slow") return new Response("quick");
     started.resolve();
     await release.promise;
     return new Response("finished");
@@ -464,6 +466,9 @@ Deno.test("server: graceful shutdown finishes the in-flight response and closes 
   const busy = await Client.open(port);
   const idle = await Client.open(port);
   try {
+    // `idle` is a keep-alive connection between requests: it has served one.
+    await idle.write(GET("/first"));
+    assertEquals((await idle.read()).body, "quick");
     await busy.write(GET("/slow"));
     await started.promise;
     const stopped = server.shutdown();
@@ -483,6 +488,32 @@ Deno.test("server: graceful shutdown finishes the in-flight response and closes 
   } finally {
     busy.close();
     idle.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: shutdown gives a new connection a grace period for its first request", async () => {
+  const { server, port } = start();
+  const fresh = await Client.open(port);
+  const silent = await Client.open(port);
+  try {
+    // Both are accepted (a served request on a third connection proves the
+    // accept loop has run past them) but have sent nothing yet.
+    await waitForConnectionsBelowCap(port);
+    const stopped = server.shutdown();
+    // The request arrives after shutdown began: it is served, then closed.
+    await fresh.write(GET("/late"));
+    const response = await fresh.read();
+    assertEquals([response.body, response.headers["connection"]], ["GET /late -", "close"]);
+    assert(await fresh.closedByServer());
+    // A connection that stays silent is closed when the grace period ends.
+    const waited = performance.now();
+    assert(await silent.closedByServer());
+    assertLess(performance.now() - waited, NEW_CONNECTION_GRACE_MS + 500);
+    await stopped;
+  } finally {
+    fresh.close();
+    silent.close();
     await server.shutdown();
   }
 });

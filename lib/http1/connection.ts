@@ -93,6 +93,15 @@ const BODYLESS_METHODS = new Set(["GET", "HEAD"]);
 class WriteTimeoutError extends Error {}
 
 /**
+ * How long graceful shutdown still waits for the first request of a
+ * connection that was accepted but has sent nothing yet (at most its head
+ * deadline). Its client may have sent the request just as shutdown began;
+ * closing at once would fail a request we accepted the connection for. Go's
+ * `http.Server.Shutdown` spares new connections the same way.
+ */
+export const NEW_CONNECTION_GRACE_MS = 1000;
+
+/**
  * Serves requests on one accepted connection until it closes.
  *
  * @example
@@ -120,6 +129,8 @@ export class Http1Connection {
   #closed = false;
   #idle = false;
   #shuttingDown = false;
+  /** Whether a response has been sent: an idle connection that served one is a keep-alive. */
+  #servedOne = false;
   /** When the response being written must be out (epoch ms); `Infinity` when not writing. */
   #writeDeadline = Infinity;
   #writeTimedOut = false;
@@ -139,12 +150,16 @@ export class Http1Connection {
   }
 
   /**
-   * Graceful shutdown: an idle connection (between requests) closes now; a
-   * busy one finishes its current response, sent with `Connection: close`.
+   * Graceful shutdown: an idle keep-alive connection closes now; a busy one
+   * finishes its current response, sent with `Connection: close`; a new one
+   * that has sent nothing yet gets {@linkcode NEW_CONNECTION_GRACE_MS} to
+   * send its request, answered with `Connection: close`.
    */
   shutdown(): void {
     this.#shuttingDown = true;
-    if (this.#idle) this.#close();
+    if (!this.#idle) return;
+    if (this.#servedOne) this.#close();
+    else this.#reader.shortenDeadline(Date.now() + NEW_CONNECTION_GRACE_MS);
   }
 
   /**
@@ -169,7 +184,7 @@ export class Http1Connection {
     const acceptDeadline = Date.now() + limits.headTimeoutMs;
     let first = true;
     try {
-      while (!this.#shuttingDown) {
+      while (!(this.#shuttingDown && this.#servedOne)) {
         // 1. Wait for the first byte of the next request. Silence here is not
         //    an error: the connection is idle and is closed without a response
         //    (RFC 9112 §9.5).
@@ -179,7 +194,8 @@ export class Http1Connection {
             first ? acceptDeadline : Date.now() + limits.idleTimeoutMs,
           );
           this.#idle = false;
-          if (outcome !== "data") return; // EOF, idle timeout, or closed by shutdown()
+          // EOF, idle timeout, closed by shutdown(), or its grace period ended.
+          if (outcome !== "data") return;
         }
         const headDeadline = first ? acceptDeadline : Date.now() + limits.headTimeoutMs;
         first = false;
@@ -213,6 +229,7 @@ export class Http1Connection {
           http10KeepAlive: keepAlive && head.versionMinor === 0,
         });
         await this.#write(bytes);
+        this.#servedOne = true;
         if (!keepAlive) return;
       }
     } catch (error) {

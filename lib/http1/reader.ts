@@ -106,6 +106,14 @@ export class ConnReader {
     return new Promise((resolve) => (this.#waiter = resolve));
   }
 
+  /**
+   * Moves the deadline of a waiting fill earlier (never later); e.g. graceful
+   * shutdown gives a new connection a short grace period.
+   */
+  shortenDeadline(deadline: number): void {
+    if (this.#waiter !== null && deadline < this.#deadline) this.#deadline = deadline;
+  }
+
   /** The sweep: ends a waiting fill with `"timeout"` if its deadline is past `now`. */
   expire(now: number): void {
     if (this.#waiter !== null && now >= this.#deadline) this.#report("timeout");

@@ -97,8 +97,10 @@ export interface Http1Server {
   finished: Promise<void>;
   /**
    * Graceful shutdown: stop accepting, let in-flight requests finish (their
-   * responses carry `Connection: close`), close idle keep-alive connections.
-   * Resolves when every connection is closed. Safe to call more than once.
+   * responses carry `Connection: close`), close idle keep-alive connections,
+   * and give connections that have not sent a request yet a short grace
+   * period to send one (answered with `Connection: close`). Resolves when
+   * every connection is closed. Safe to call more than once.
    */
   shutdown(): Promise<void>;
   /** `await using server = serveHttp1(…)` shuts down at scope exit. */
