@@ -20,8 +20,9 @@ import { parseRequestHead, type RequestHead } from "./parser.ts";
 import { ConnReader } from "./reader.ts";
 import {
   CONTINUE_RESPONSE,
+  OutputBuffer,
   type ResponseParts,
-  serializeResponse,
+  serializeResponseInto,
   textResponse,
 } from "./response.ts";
 
@@ -125,6 +126,8 @@ export class Http1Connection {
   #conn: Deno.Conn;
   #ctx: ConnectionContext;
   #reader: ConnReader;
+  /** Serialized responses not yet written (reused: no allocation per response). */
+  #out = new OutputBuffer();
   #info: Http1ConnInfo;
   #closed = false;
   #idle = false;
@@ -223,12 +226,12 @@ export class Http1Connection {
         const parts = await this.#respond(head, body);
         // Decided after the handler: a shutdown during it still closes.
         const keepAlive = head.keepAlive && !this.#shuttingDown;
-        const bytes = serializeResponse(parts, {
+        serializeResponseInto(this.#out, parts, {
           head: head.method === "HEAD",
           close: !keepAlive,
           http10KeepAlive: keepAlive && head.versionMinor === 0,
         });
-        await this.#write(bytes);
+        await this.#flush();
         this.#servedOne = true;
         if (!keepAlive) return;
       }
@@ -250,7 +253,10 @@ export class Http1Connection {
     const { limits } = this.#ctx;
     // RFC 9110 §10.1.1: answer 100 before reading, unless the client already
     // started sending the body anyway.
-    if (head.expectContinue && this.#reader.size === 0) await this.#write(CONTINUE_RESPONSE);
+    if (head.expectContinue && this.#reader.size === 0) {
+      this.#out.append(CONTINUE_RESPONSE);
+      await this.#flush();
+    }
     const deadline = Date.now() + limits.bodyTimeoutMs;
 
     if (framing.kind === "length") {
@@ -349,9 +355,8 @@ export class Http1Connection {
     this.#ctx.log(`${error.message} ${this.#peer()}`);
     if (this.#closed) return;
     try {
-      await this.#write(
-        serializeResponse(textResponse(error.status, error.message), { close: true }),
-      );
+      serializeResponseInto(this.#out, textResponse(error.status, error.message), { close: true });
+      await this.#flush();
       await this.#conn.closeWrite();
     } catch {
       return; // the client is gone or not reading: nothing more to do
@@ -368,6 +373,12 @@ export class Http1Connection {
     while (await this.#reader.fill(deadline) === "data") {
       this.#reader.consume(this.#reader.size);
     }
+  }
+
+  /** Writes everything in {@linkcode Http1Connection.#out} in one write, then empties it. */
+  async #flush(): Promise<void> {
+    await this.#write(this.#out.bytes);
+    this.#out.clear();
   }
 
   async #write(bytes: Uint8Array): Promise<void> {
