@@ -12,12 +12,20 @@
 import { dirname } from "jsr:@std/path@1.1.6/dirname";
 import { fromFileUrl } from "jsr:@std/path@1.1.6/from-file-url";
 import { parseServerFlags, runMain, shutDownOnSignals, UsageError } from "./lib/cli.ts";
+import { ChangeMonitor } from "./lib/caching/change_monitor.ts";
 import { type CachingHandlerOptions, createCachingHandler } from "./lib/caching/handler.ts";
 
 export { type CachingHandlerOptions, createCachingHandler };
 
 /** Options for {@linkcode serveCaching}: the handler's, plus where to listen. */
-export interface ServeCachingOptions extends CachingHandlerOptions {
+export interface ServeCachingOptions extends Omit<CachingHandlerOptions, "changes"> {
+  /**
+   * Watch the root for changes (default `true`): a file is then checked on
+   * disk only after something under the root changed, not on every request.
+   * `false` checks with `stat` on every request (e.g. on network file systems,
+   * where change events may not arrive).
+   */
+  watch?: boolean;
   /** TCP port; `0` lets the OS choose. Default 8000. */
   port?: number;
   /** Interface to bind. Default `127.0.0.1`. */
@@ -37,6 +45,9 @@ export interface ServeCachingOptions extends CachingHandlerOptions {
  * `Vary: Accept-Encoding`, while the 304 for the same resource would carry
  * neither — validators that disagree between 200 and 304.
  *
+ * It watches the root for changes (see {@linkcode ChangeMonitor}) unless
+ * `watch: false`, and stops watching when the server stops.
+ *
  * @param options Root directory, listening address and handler options.
  * @returns The running server; `await server.shutdown()` stops it.
  *
@@ -51,12 +62,42 @@ export interface ServeCachingOptions extends CachingHandlerOptions {
  * await server.shutdown();
  * ```
  */
-export function serveCaching(options: ServeCachingOptions): Deno.HttpServer<Deno.NetAddr> {
-  const { port = 8000, hostname = "127.0.0.1", signal, onListen, ...handlerOptions } = options;
-  return Deno.serve(
+export function serveCaching(options: ServeCachingOptions): CachingServer {
+  const { port = 8000, hostname = "127.0.0.1", signal, onListen, watch = true, ...handlerOptions } =
+    options;
+  const changes = watch
+    ? ChangeMonitor.watch(Deno.realPathSync(handlerOptions.root), handlerOptions.log ?? console.log)
+    : undefined;
+  const server = Deno.serve(
     { port, hostname, signal, onListen: onListen ?? (() => {}), automaticCompression: false },
-    createCachingHandler(handlerOptions),
+    createCachingHandler({ ...handlerOptions, changes }),
   );
+  const finished = server.finished.then(() => changes?.close());
+  return {
+    addr: server.addr,
+    finished,
+    shutdown: async () => {
+      await server.shutdown();
+      await finished;
+    },
+    nextChange: () => changes?.nextChange() ?? Promise.resolve(),
+  };
+}
+
+/** A running caching server. */
+export interface CachingServer {
+  /** The bound address (with the real port when `port` was 0). */
+  addr: Deno.NetAddr;
+  /** Resolves once the server has stopped and stopped watching. */
+  finished: Promise<void>;
+  /** Stops accepting, lets requests in flight finish, then resolves with `finished`. */
+  shutdown(): Promise<void>;
+  /**
+   * Resolves once the server has been told of the next change under its root
+   * (at once when it is not watching): requests that start after that see the
+   * change. Call it before making the change.
+   */
+  nextChange(): Promise<void>;
 }
 
 /** The demo page shipped next to this module, served at `/` when the root has none. */
@@ -84,10 +125,16 @@ Options:
                          the current directory when run from a URL)
   --cache-control VALUE  Cache-Control for files (default "no-cache": browsers
                          revalidate on every load, so reloads show the 304)
+  --no-watch             check files with stat on every request instead of
+                         watching the root for changes (for network file
+                         systems, where change events may not arrive)
   -h, --help             show this help`;
 
 async function main(args: string[]): Promise<void> {
-  const flags = parseServerFlags(args, 8000, { string: ["root", "cache-control"] });
+  const flags = parseServerFlags(args, 8000, {
+    string: ["root", "cache-control"],
+    negatable: ["watch"],
+  });
   if (flags.help) {
     console.log(USAGE);
     return;
@@ -112,6 +159,7 @@ async function main(args: string[]): Promise<void> {
     port: flags.port,
     hostname: flags.hostname,
     signal: shutdown.signal,
+    watch: flags.booleans.watch,
     fallbackIndex: DEMO_PAGE,
     onListen: ({ hostname, port }) => {
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;

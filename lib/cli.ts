@@ -18,8 +18,10 @@ export class UsageError extends Error {
 export interface FlagSpec {
   /** Flags that take a value, e.g. `["root", "cache-control"]`. */
   string?: string[];
-  /** Flags that take no value. */
+  /** Flags that take no value; `false` unless given. */
   boolean?: string[];
+  /** Flags that are on unless turned off with `--no-NAME`, e.g. `["watch"]`. */
+  negatable?: string[];
 }
 
 /** The parsed command line. */
@@ -57,10 +59,13 @@ export function parseServerFlags(
   spec: FlagSpec = {},
 ): ParsedFlags {
   const stringFlags = ["port", "hostname", ...(spec.string ?? [])];
-  const booleanFlags = ["help", ...(spec.boolean ?? [])];
+  const negatable = spec.negatable ?? [];
+  const booleanFlags = ["help", ...(spec.boolean ?? []), ...negatable];
   const parsed = parseArgs(args, {
     string: stringFlags,
     boolean: booleanFlags,
+    negatable,
+    default: Object.fromEntries(negatable.map((name) => [name, true])),
     alias: { h: "help" },
     unknown: (arg: string) => {
       throw new UsageError(
@@ -76,7 +81,9 @@ export function parseServerFlags(
   const strings: Record<string, string | undefined> = {};
   for (const name of spec.string ?? []) strings[name] = parsed[name];
   const booleans: Record<string, boolean> = {};
-  for (const name of spec.boolean ?? []) booleans[name] = Boolean(parsed[name]);
+  for (const name of [...(spec.boolean ?? []), ...negatable]) {
+    booleans[name] = Boolean(parsed[name]);
+  }
 
   return {
     port: parsePort(parsed.port ?? readPortFromEnv(), defaultPort),

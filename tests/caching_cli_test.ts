@@ -71,6 +71,8 @@ Deno.test("the program: 200 → 304 → edit → 200 → 304, logged, then a gra
     assertEquals(second.status, 304);
 
     await Deno.writeTextFile(join(root, "index.html"), "<p>second</p>".repeat(100));
+    // The server watches its root: once it reports the change, requests see it.
+    await server.waitForLine(/^watch: .*\/index\.html/);
     const third = await fetch(`${origin}/`, { headers: { ...gzip, "if-none-match": firstTag } });
     assertEquals(await third.text(), "<p>second</p>".repeat(100));
     assertEquals(third.status, 200);
@@ -80,9 +82,11 @@ Deno.test("the program: 200 → 304 → edit → 200 → 304, logged, then a gra
     await fourth.body?.cancel();
     assertEquals(fourth.status, 304);
 
-    await server.waitForLine(/^GET \/ 304 If-None-Match matched/);
-    await server.waitForLine(/^GET \/ 200 ETag changed/);
-    await server.waitForLine(/^GET \/ 304 If-None-Match matched/);
+    await server.waitForLine(/^GET \/ 304 If-None-Match matched/); // the fourth request's
+    const requests = server.output.filter((line) => line.startsWith("GET "));
+    assertMatch(requests[1], /^GET \/ 304 If-None-Match matched/);
+    assertMatch(requests[2], /^GET \/ 200 ETag changed/);
+    assertMatch(requests[3], /^GET \/ 304 If-None-Match matched/);
   } finally {
     server.kill("SIGTERM");
     const { code, stderr } = await server.finish();

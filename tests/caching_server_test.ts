@@ -26,6 +26,12 @@ interface TestServer {
   root: string;
   /** Access-log lines written so far. */
   log: string[];
+  /**
+   * Runs `change` on the files, then, when the server watches the root, waits
+   * for its report of the change: a change is guaranteed to be seen by the
+   * requests that start after the server was told of it.
+   */
+  edit(change: () => Promise<void>): Promise<void>;
 }
 
 /**
@@ -54,9 +60,14 @@ async function withServer(
     onListen: listening.resolve,
     ...options,
   });
+  const edit = async (change: () => Promise<void>) => {
+    const seen = server.nextChange();
+    await change();
+    await seen;
+  };
   try {
     const { port } = await listening.promise;
-    await test({ origin: `http://127.0.0.1:${port}`, port, root, log });
+    await test({ origin: `http://127.0.0.1:${port}`, port, root, log, edit });
   } finally {
     await server.shutdown();
     await Deno.remove(parent, { recursive: true });
@@ -184,8 +195,17 @@ Deno.test("revalidation: 304 on the wire carries validators and not one body byt
     assertFalse(revalidated.headers.has("vary"));
     assertFalse(revalidated.headers.has("content-length"));
     assertStringIncludes(log[1], `GET / 304 If-None-Match matched "`);
-    assertStringIncludes(log[1], "stat only");
+    assertStringIncludes(log[1], "no file event since last checked: no disk access");
   });
+});
+
+Deno.test("with watch: false, every request checks its file with stat", async () => {
+  await withServer({ "index.html": PAGE }, async ({ origin, log, root }) => {
+    await ageFile(join(root, "index.html")); // else it is too fresh for stat to vouch for
+    const etag = (await get(`${origin}/`)).headers.get("etag")!;
+    assertEquals((await get(`${origin}/`, { headers: { "if-none-match": etag } })).status, 304);
+    assertStringIncludes(log[1], "unchanged on disk: stat only");
+  }, { watch: false });
 });
 
 Deno.test("If-Modified-Since alone revalidates to the second", async () => {
@@ -213,12 +233,13 @@ Deno.test("If-Match and If-Unmodified-Since failures give 412", async () => {
 });
 
 Deno.test("an edited file gets a new ETag: 200 → 304 → edit → 200 → 304", async () => {
-  await withServer({ "index.html": PAGE }, async ({ origin, root, log }) => {
+  await withServer({ "index.html": PAGE }, async ({ origin, root, log, edit }) => {
     const oldTag = (await get(`${origin}/`)).headers.get("etag")!;
     assertEquals((await get(`${origin}/`, { headers: { "if-none-match": oldTag } })).status, 304);
 
     const edited = PAGE.replace("Hello", "Hello again");
-    await Deno.writeTextFile(join(root, "index.html"), edited);
+    await edit(() => Deno.writeTextFile(join(root, "index.html"), edited));
+    assert(log.some((line) => line.startsWith("watch: ") && line.includes("/index.html")), "watch");
     const afterEdit = await get(`${origin}/`, { headers: { "if-none-match": oldTag } });
     assertEquals(afterEdit.status, 200);
     assertEquals(afterEdit.body, edited);
@@ -231,31 +252,47 @@ Deno.test("an edited file gets a new ETag: 200 → 304 → edit → 200 → 304"
   });
 });
 
-Deno.test("an edit keeping size and mtime second is still noticed", async (t) => {
-  await withServer({ "page.txt": "version A" }, async ({ origin, root }) => {
-    const path = join(root, "page.txt");
-    const second = Math.floor(Date.now() / 1000) - 60;
-    await Deno.utime(path, second, second + 0.25);
-    const tagA = (await get(`${origin}/page.txt`)).headers.get("etag");
+for (const watch of [true, false]) {
+  Deno.test(`an edit keeping size and mtime second is still noticed (watch: ${watch})`, async (t) => {
+    await withServer({ "page.txt": "version A" }, async ({ origin, root, edit }) => {
+      const path = join(root, "page.txt");
+      const second = Math.floor(Date.now() / 1000) - 60;
+      await edit(() => Deno.utime(path, second, second + 0.25));
+      const tagA = (await get(`${origin}/page.txt`)).headers.get("etag");
 
-    await t.step("same size, same second, different milliseconds", async () => {
-      await Deno.writeTextFile(path, "version B");
-      await Deno.utime(path, second, second + 0.75);
-      const { body, headers } = await get(`${origin}/page.txt`);
-      assertEquals(body, "version B");
-      assertNotEquals(headers.get("etag"), tagA);
-      assertEquals(headers.get("etag"), await sha256Tag("version B"));
-    });
+      await t.step("same size, same second, different milliseconds", async () => {
+        await edit(async () => {
+          await Deno.writeTextFile(path, "version B");
+          await Deno.utime(path, second, second + 0.75);
+        });
+        const { body, headers } = await get(`${origin}/page.txt`);
+        assertEquals(body, "version B");
+        assertNotEquals(headers.get("etag"), tagA);
+        assertEquals(headers.get("etag"), await sha256Tag("version B"));
+      });
 
-    await t.step("same size and mtime, file replaced by a rename (as editors save)", async () => {
-      const temporary = join(root, "page.txt.tmp");
-      await Deno.writeTextFile(temporary, "version C");
-      await Deno.utime(temporary, second, second + 0.75);
-      await Deno.rename(temporary, path);
-      const { body, headers } = await get(`${origin}/page.txt`);
-      assertEquals(body, "version C");
-      assertEquals(headers.get("etag"), await sha256Tag("version C"));
-    });
+      await t.step("same size and mtime, file replaced by a rename (as editors save)", async () => {
+        const temporary = join(root, "page.txt.tmp");
+        await edit(async () => {
+          await Deno.writeTextFile(temporary, "version C");
+          await Deno.utime(temporary, second, second + 0.75);
+          await Deno.rename(temporary, path);
+        });
+        const { body, headers } = await get(`${origin}/page.txt`);
+        assertEquals(body, "version C");
+        assertEquals(headers.get("etag"), await sha256Tag("version C"));
+      });
+    }, { watch });
+  });
+}
+
+Deno.test("watching: a deleted file is 404 once the server is told, and back when recreated", async () => {
+  await withServer({ "gone.txt": "here" }, async ({ origin, root, edit }) => {
+    assertEquals((await get(`${origin}/gone.txt`)).status, 200);
+    await edit(() => Deno.remove(join(root, "gone.txt")));
+    assertEquals((await get(`${origin}/gone.txt`)).status, 404);
+    await edit(() => Deno.writeTextFile(join(root, "gone.txt"), "back"));
+    assertEquals((await get(`${origin}/gone.txt`)).body, "back");
   });
 });
 
@@ -264,12 +301,42 @@ Deno.test("concurrent requests for a changed file share one read", async () => {
   try {
     const path = join(root, "a.txt");
     await Deno.writeTextFile(path, "shared");
+    await ageFile(path);
     const cache = new FileCache(await Deno.realPath(root));
     const versions = await Promise.all(Array.from({ length: 8 }, () => cache.load(path)));
     assert(versions.every((version) => version === versions[0]), "all got the same read");
     assertEquals(cache.lookup(path, await Deno.stat(path)), versions[0]);
     await Deno.writeTextFile(path, "changed");
     assertEquals(cache.lookup(path, await Deno.stat(path)), undefined);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** Moves a file's mtime a minute back, past the window in which `stat` cannot vouch for it. */
+async function ageFile(path: string): Promise<void> {
+  const minuteAgo = Date.now() / 1000 - 60;
+  await Deno.utime(path, minuteAgo, minuteAgo);
+}
+
+Deno.test("a file read within a timestamp tick of its write is read again, not trusted", async () => {
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "caching_cache_test_" }));
+  try {
+    const path = join(root, "a.txt");
+    await Deno.writeTextFile(path, "version A");
+    const cache = new FileCache(root);
+    const first = await cache.load(path);
+    // A second write of the same size in the same coarse tick: same inode, same mtime.
+    const { mtime } = await Deno.stat(path);
+    await Deno.writeTextFile(path, "version B");
+    await Deno.utime(path, mtime!, mtime!);
+    assertEquals(cache.lookup(path, await Deno.stat(path)), undefined, "stat cannot vouch yet");
+    assertEquals(new TextDecoder().decode((await cache.load(path)).body), "version B");
+    assertNotEquals((await cache.load(path)).etag, first.etag);
+
+    await ageFile(path);
+    const settled = await cache.load(path);
+    assertEquals(cache.lookup(path, await Deno.stat(path)), settled, "an old file is trusted");
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -474,6 +541,7 @@ Deno.test("the file cache stays within its byte budget and still serves every fi
     const cache = new FileCache(root, 250);
     for (const name of ["a", "b", "c"]) {
       await Deno.writeTextFile(join(root, name), name.repeat(100));
+      await ageFile(join(root, name));
     }
     for (const name of ["a", "b", "c", "a"]) {
       const version = await cache.load(join(root, name));

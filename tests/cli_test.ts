@@ -18,6 +18,9 @@ Deno.test("parseServerFlags: common flags, the caller's own, and defaults", () =
   assertEquals([defaults.port, defaults.hostname], [8080, "127.0.0.1"]);
   assertEquals(parseServerFlags(["-h"], 8080).help, true);
   assertEquals(parseServerFlags(["--port", "0"], 8080).port, 0);
+  const negatable = { negatable: ["watch"] };
+  assertEquals(parseServerFlags([], 8000, negatable).booleans.watch, true);
+  assertEquals(parseServerFlags(["--no-watch"], 8000, negatable).booleans.watch, false);
 });
 
 Deno.test("parseServerFlags: bad command lines throw a UsageError that says why", () => {

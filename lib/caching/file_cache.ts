@@ -27,6 +27,12 @@ import { createFileVersion, type FileVersion, isUnchanged, signatureOf } from ".
 export const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
 
 /**
+ * The coarsest modification-time granularity allowed for: 2 s, FAT's. ext4
+ * and APFS are far finer, but a network or removable disk may not be.
+ */
+const MTIME_GRANULARITY_MS = 2000;
+
+/**
  * Thrown by {@linkcode FileCache.load} when a path resolves outside the root.
  *
  * @example
@@ -65,6 +71,8 @@ export class FileCache {
   readonly #maxBytes: number;
   /** In insertion order, so the first entries are the ones cached longest ago. */
   readonly #versions = new Map<string, FileVersion>();
+  /** Paths whose cached version was read too soon after a write for `stat` to vouch for it. */
+  readonly #racy = new Set<string>();
   readonly #loading = new Map<string, Promise<FileVersion>>();
   #bytes = 0;
 
@@ -91,6 +99,7 @@ export class FileCache {
    * file has not changed since it was read; otherwise `undefined`.
    */
   lookup(path: string, info: Deno.FileInfo): FileVersion | undefined {
+    if (this.#racy.has(path)) return undefined;
     const version = this.#versions.get(path);
     return version !== undefined && isUnchanged(version.stat, info) ? version : undefined;
   }
@@ -115,6 +124,7 @@ export class FileCache {
   forget(path: string): void {
     const version = this.#versions.get(path);
     if (version === undefined) return;
+    this.#racy.delete(path);
     this.#versions.delete(path);
     this.#bytes -= version.body.length;
   }
@@ -128,6 +138,7 @@ export class FileCache {
     // stat before reading: if the file changes during the read, the recorded
     // stat is the older one, so the next request sees a difference and
     // reads again rather than keeping stale bytes.
+    const statAtMs = Date.now();
     const info = await Deno.stat(realPath);
     const body = await Deno.readFile(realPath);
     const version = await createFileVersion(
@@ -137,6 +148,12 @@ export class FileCache {
       signatureOf(info),
     );
     this.#remember(path, version);
+    // "Racily clean", as git calls it: file systems stamp mtime with a coarse
+    // clock (a few ms, up to 1–2 s on some), so a second write of the same
+    // size in the same tick, to the same inode, leaves `stat` unchanged. Only
+    // a version read a full tick after its mtime can be vouched for by `stat`;
+    // until then every request reads the file again.
+    if (statAtMs - version.stat.mtimeMs < MTIME_GRANULARITY_MS) this.#racy.add(path);
     return version;
   }
 

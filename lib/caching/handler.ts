@@ -12,6 +12,7 @@
  */
 import { STATUS_TEXT } from "jsr:@std/http@1.1.3/status";
 import { join } from "jsr:@std/path@1.1.6/join";
+import type { ChangeMonitor } from "./change_monitor.ts";
 import { FileCache, OutsideRootError } from "./file_cache.ts";
 import { createFileVersion, type FileVersion } from "./file_version.ts";
 import { currentHttpDate, parseHttpDate } from "../http_date.ts";
@@ -45,7 +46,21 @@ export interface CachingHandlerOptions {
   maxFileBytes?: number;
   /** Byte budget of the in-memory file cache. Default 256 MiB (`DEFAULT_CACHE_BYTES`). */
   maxCacheBytes?: number;
+  /**
+   * Reports changes under `root`. With it, a path already resolved is answered
+   * from memory until something under the root changes (no `stat` per request);
+   * without it, every request checks its file with `stat`. The caller owns it
+   * and closes it.
+   */
+  changes?: ChangeMonitor;
 }
+
+/**
+ * Most raw URL paths remembered with a change monitor; past it the memory
+ * starts over. Each distinct spelling of a path is an entry, so the bound
+ * keeps a client from growing it without limit.
+ */
+const MAX_RESOLVED_PATHS = 10_000;
 
 /**
  * Default {@linkcode CachingHandlerOptions.maxFileBytes}: 64 MiB, far above
@@ -67,6 +82,11 @@ interface Answer {
   response: Response;
   reason: string;
 }
+
+/** What a URL path leads to: a version of a file to answer with, or the answer refusing it. */
+type FoundVersion =
+  | { kind: "version"; version: FileVersion; source: string }
+  | { kind: "answer"; answer: Answer };
 
 /** Where a URL path led: a file, the fallback index page, or a refusal. */
 type FoundFile =
@@ -101,52 +121,88 @@ export function createCachingHandler(
   const fallbackIndex = options.fallbackIndex &&
     memoizeFallbackIndex(options.fallbackIndex, Date.now());
 
+  /**
+   * With a change monitor: per raw URL path, the version an earlier request
+   * resolved it to, and the monitor's generation before that lookup began.
+   * While the generation stands still, nothing under the root has changed, so
+   * the same path still leads to the same bytes: no decoding, no `stat`.
+   */
+  const resolvedPaths = new Map<string, { version: FileVersion; generation: number }>();
+  const { changes } = options;
+  const fieldsByVersion = new WeakMap<FileVersion, VersionFields>();
+
   return async function handleCachingRequest(request: Request): Promise<Response> {
-    const { pathname, search } = new URL(request.url);
+    const rawPath = rawPathOf(request.url);
     let answer: Answer;
     try {
-      answer = await route(request, pathname, search);
+      answer = await route(request, rawPath);
     } catch (error) {
       answer = respondWith(500, `unexpected error: ${error}`);
     }
-    log(`${request.method} ${pathname} ${answer.response.status} ${answer.reason}`);
+    log(`${request.method} ${rawPath} ${answer.response.status} ${answer.reason}`);
     return answer.response;
   };
 
-  async function route(request: Request, pathname: string, search: string): Promise<Answer> {
+  async function route(request: Request, rawPath: string): Promise<Answer> {
     // 1. A file can be read (GET) or its header fields looked at (HEAD), nothing else.
     if (request.method !== "GET" && request.method !== "HEAD") {
       return respondWith(405, `method ${request.method} not allowed`, { allow: ALLOWED_METHODS });
     }
-    // 2. Decode the path, refusing anything that could name a file outside the root.
-    const decoded = decodeRequestPath(pathname);
-    if (!decoded.ok) return respondWith(decoded.status, decoded.reason);
-
-    // 3. Find the file; a directory stands for its index.html.
-    const found = findFile(decoded.segments, decoded.endsWithSlash, pathname, search);
-    if (found.kind === "refused") return found.answer;
-    if (found.kind === "fallback") {
+    // 2. Nothing changed on disk since this path was last resolved: answer from memory.
+    const resolved = changes?.watching ? resolvedPaths.get(rawPath) : undefined;
+    if (resolved !== undefined && resolved.generation === changes!.generation) {
       return respondWithVersion(
         request,
-        await found.load(),
-        "demo page: root has no index.html",
+        resolved.version,
+        "no file event since last checked: no disk access",
       );
     }
+    // 3. Otherwise look on disk, and remember what was found as of the generation
+    //    seen *before* looking: a change during the lookup makes it stale at once.
+    const generation = changes?.generation ?? 0;
+    const found = await findVersion(request);
+    if (found.kind === "answer") return found.answer;
+    if (changes !== undefined) {
+      if (resolvedPaths.size >= MAX_RESOLVED_PATHS) resolvedPaths.clear();
+      resolvedPaths.set(rawPath, { version: found.version, generation });
+    }
+    return respondWithVersion(request, found.version, found.source);
+  }
 
-    // 4. The current version: if the cached one still matches stat, that stat was all the I/O.
+  /** Finds the current version of the file a request names, or the answer refusing it. */
+  async function findVersion(request: Request): Promise<FoundVersion> {
+    const { pathname, search } = new URL(request.url);
+    // Decode the path, refusing anything that could name a file outside the root.
+    const decoded = decodeRequestPath(pathname);
+    if (!decoded.ok) return { kind: "answer", answer: respondWith(decoded.status, decoded.reason) };
+
+    // Find the file; a directory stands for its index.html.
+    const found = findFile(decoded.segments, decoded.endsWithSlash, pathname, search);
+    if (found.kind === "refused") return { kind: "answer", answer: found.answer };
+    if (found.kind === "fallback") {
+      return {
+        kind: "version",
+        version: await found.load(),
+        source: "demo page: root has no index.html",
+      };
+    }
+
+    // The current version: if the cached one still matches stat, that stat was all the I/O.
     const { path, info } = found;
     const cached = cache.lookup(path, info);
     if (cached !== undefined) {
-      return respondWithVersion(request, cached, "unchanged on disk: stat only");
+      return { kind: "version", version: cached, source: "unchanged on disk: stat only" };
     }
     try {
-      return respondWithVersion(request, await cache.load(path), "file read and hashed");
+      return { kind: "version", version: await cache.load(path), source: "file read and hashed" };
     } catch (error) {
       cache.forget(path);
       if (error instanceof OutsideRootError) {
-        return respondWith(404, "symbolic link leads outside the root");
+        return { kind: "answer", answer: respondWith(404, "symbolic link leads outside the root") };
       }
-      if (error instanceof Deno.errors.NotFound) return respondWith(404, "no such file");
+      if (error instanceof Deno.errors.NotFound) {
+        return { kind: "answer", answer: respondWith(404, "no such file") };
+      }
       throw error;
     }
   }
@@ -193,15 +249,14 @@ export function createCachingHandler(
 
   function respondWithVersion(request: Request, version: FileVersion, source: string): Answer {
     const decision = evaluatePreconditions(request.method, request.headers, version);
-    const date = currentHttpDate();
     const reason = `${decision.reason} (${source})`;
     switch (decision.outcome) {
       case "precondition-failed":
-        return respondWith(412, reason, { date });
+        return respondWith(412, reason, { date: currentHttpDate() });
       case "not-modified":
         // RFC 9110 §15.4.5: the fields a 200 would carry to update a cache, no content.
         return {
-          response: new Response(null, { status: 304, headers: validatorFields(version, date) }),
+          response: new Response(null, { status: 304, headers: fieldsOf(version).notModified }),
           reason,
         };
       case "evaluate-range": {
@@ -209,55 +264,66 @@ export function createCachingHandler(
         if (range.kind === "unsatisfiable") {
           return respondWith(416, `${range.reason} (${source})`, {
             "content-range": unsatisfiedContentRange(version.body.length),
-            date,
+            date: currentHttpDate(),
           });
         }
-        if (range.kind === "full") {
-          return sendFull(request, version, date, `${range.reason} (${source})`);
-        }
-        const headers = representationFields(version, date, range.end - range.start + 1);
-        headers["content-range"] = contentRange(range.start, range.end, version.body.length);
-        return {
-          response: new Response(version.body.subarray(range.start, range.end + 1), {
-            status: 206,
-            headers,
-          }),
-          reason,
-        };
+        if (range.kind === "full") return sendFull(version, `${range.reason} (${source})`);
+        const headers = new Headers(fieldsOf(version).full);
+        headers.set("content-range", contentRange(range.start, range.end, version.body.length));
+        const part = version.body.subarray(range.start, range.end + 1);
+        return { response: new Response(part, { status: 206, headers }), reason };
       }
       case "send-full":
-        return sendFull(request, version, date, reason);
+        return sendFull(version, reason);
     }
   }
 
-  function sendFull(request: Request, version: FileVersion, date: string, reason: string): Answer {
-    const headers = representationFields(version, date, version.body.length);
-    // HEAD: the same header fields as GET, Content-Length included, but no content.
-    const body = request.method === "HEAD" ? null : version.body;
-    return { response: new Response(body, { status: 200, headers }), reason };
+  /**
+   * The full body. For HEAD too: Deno.serve sends a HEAD response's header
+   * fields, Content-Length included, and drops the body (RFC 9110 §9.3.2).
+   * Content-Length itself is left to Deno.serve, which knows the body's size.
+   */
+  function sendFull(version: FileVersion, reason: string): Answer {
+    const headers = fieldsOf(version).full;
+    return { response: new Response(version.body, { status: 200, headers }), reason };
   }
 
-  /** ETag, Last-Modified, Cache-Control and Date: what 200, 206 and 304 share. */
-  function validatorFields(version: FileVersion, date: string): Record<string, string> {
-    return {
-      "etag": version.etag,
-      "last-modified": version.lastModifiedHeader,
-      "cache-control": cacheControl,
-      "date": date,
-    };
-  }
-
-  function representationFields(
-    version: FileVersion,
-    date: string,
-    contentLength: number,
-  ): Record<string, string> {
-    const fields = validatorFields(version, date);
-    fields["content-type"] = version.contentType;
-    fields["content-length"] = String(contentLength);
-    fields["accept-ranges"] = "bytes";
+  /**
+   * The header fields of a version's 200 and 304 responses. They only change
+   * when `Date` does, once a second, so they are built then rather than per
+   * request (each field costs a validation pass in the Headers constructor).
+   */
+  function fieldsOf(version: FileVersion): VersionFields {
+    const date = currentHttpDate();
+    let fields = fieldsByVersion.get(version);
+    if (fields?.date !== date) {
+      // ETag, Last-Modified, Cache-Control and Date: what 200, 206 and 304 share.
+      const validators: [string, string][] = [
+        ["etag", version.etag],
+        ["last-modified", version.lastModifiedHeader],
+        ["cache-control", cacheControl],
+        ["date", date],
+      ];
+      fields = {
+        date,
+        notModified: new Headers(validators),
+        full: new Headers([
+          ...validators,
+          ["content-type", version.contentType],
+          ["accept-ranges", "bytes"],
+        ]),
+      };
+      fieldsByVersion.set(version, fields);
+    }
     return fields;
   }
+}
+
+/** A version's response header fields as of one `Date`; Response copies them, never changes them. */
+interface VersionFields {
+  date: string;
+  full: Headers;
+  notModified: Headers;
 }
 
 /** `Deno.statSync`, with the error returned rather than thrown. */
@@ -319,4 +385,16 @@ async function loadPage(url: URL, startedAtMs: number): Promise<FileVersion> {
   const modifiedMs = lastModified === undefined ? startedAtMs : lastModified * 1000;
   const stat = { size: body.length, mtimeMs: modifiedMs, ctimeMs: null, ino: null };
   return await createFileVersion(body, url.pathname, modifiedMs, stat);
+}
+
+/**
+ * The path of a request URL as the client sent it (`http://host/a/b?q` → `/a/b`),
+ * without the cost of a full URL parse; used as a key and in the log, never to
+ * name a file.
+ */
+function rawPathOf(url: string): string {
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  if (pathStart === -1) return "/";
+  const queryStart = url.indexOf("?", pathStart);
+  return queryStart === -1 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
 }

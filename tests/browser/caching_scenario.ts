@@ -64,7 +64,10 @@ export async function cachingScenario(
     const before = await Deno.readTextFile(site.indexPath);
     const edited = before.replace("</h1>", " (edited)</h1>");
     assertNotEquals(edited, before, "the demo page should have an <h1> to edit");
+    // The server watches its root; the reload must start after it has seen the edit.
+    const seen = site.nextChange();
     await Deno.writeTextFile(site.indexPath, edited);
+    await seen;
 
     const load = await tab.reload();
     const { status, requestHeaders, responseHeaders } = load.final;

@@ -54,6 +54,8 @@ export interface TestServer {
 export interface CachingSite extends TestServer {
   /** The served `index.html`. */
   indexPath: string;
+  /** Resolves once the server has been told of the next change to its files. */
+  nextChange(): Promise<void>;
 }
 
 /**
@@ -77,7 +79,13 @@ export async function withCachingSite(use: (site: CachingSite) => Promise<void>)
       const { port } = await listening.promise;
       await printLogOnFailure(
         log,
-        () => use({ origin: `http://127.0.0.1:${port}`, log, indexPath }),
+        () =>
+          use({
+            origin: `http://127.0.0.1:${port}`,
+            log,
+            indexPath,
+            nextChange: server.nextChange,
+          }),
       );
     } finally {
       await server.shutdown();
