@@ -160,6 +160,41 @@ Deno.test("server: three pipelined requests in one write are answered in order",
   }
 });
 
+Deno.test("server: many pipelined responses, written in batches, arrive complete and in order", async () => {
+  // 3 KiB bodies: several batches of held responses, and a partial one at the end.
+  const { server, port } = start((req) => {
+    const path = new URL(req.url).pathname;
+    return new Response(path + " " + "x".repeat(3072));
+  });
+  const client = await Client.open(port);
+  try {
+    const paths = Array.from({ length: 40 }, (_, i) => `/${i}`);
+    await client.write(paths.map((p) => GET(p)).join("") + GET("/last", "Connection: close\r\n"));
+    for (const path of [...paths, "/last"]) {
+      assertEquals((await client.read()).body, path + " " + "x".repeat(3072));
+    }
+    assert(await client.closedByServer());
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: a held response is written before waiting for the rest of the next request", async () => {
+  const { server, port } = start();
+  const client = await Client.open(port);
+  try {
+    // The next request is only half there: the first response must not wait for it.
+    await client.write(GET("/1") + "GET /2 HTTP/1.1\r\nHo");
+    assertEquals((await client.read()).body, "GET /1 -");
+    await client.write("st: localhost\r\n\r\n");
+    assertEquals((await client.read()).body, "GET /2 -");
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
 Deno.test("server: Content-Length body, chunked body, then GET on one connection", async () => {
   const { server, port } = start();
   const client = await Client.open(port);

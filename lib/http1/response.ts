@@ -71,7 +71,7 @@ export class OutputBuffer {
    * its own write; {@linkcode OutputBuffer.clear} then lets that memory go,
    * so an idle connection never pins more than this.
    */
-  static readonly KEPT_BYTES = 16384;
+  static readonly KEPT_BYTES = 32768;
   #buf = new Uint8Array(OutputBuffer.KEPT_BYTES);
   #length = 0;
 
