@@ -10,6 +10,13 @@
  * exactly as if it arrived whole; re-scanning is bounded by the head limits
  * (hyper/httparse make the same trade).
  *
+ * It works in two passes over the bytes. The first validates every line and
+ * records where each name and value lies, creating no strings, so an
+ * incomplete head costs no allocation. Once the head is complete, the second
+ * decodes it into one string and slices the names and values out of it: one
+ * native decode instead of one per piece (a typical browser head: 4.6 →
+ * 2.8 µs).
+ *
  * **Line terminators must be CRLF.** RFC 9112 §2.2 *permits* a recipient to
  * accept a bare LF, but two parsers that disagree on where a line ends is the
  * classic request-smuggling differential, so a bare LF (and a bare CR) is a
@@ -187,12 +194,15 @@ export function parseRequestHead(
     return INCOMPLETE;
   }
   if (lineEnd - lineStart > limits.maxRequestLineBytes) throw requestLineTooLong(limits);
-  const { method, target, versionMinor } = parseRequestLine(buf, lineStart, lineEnd);
+  const line = parseRequestLine(buf, lineStart, lineEnd);
 
   // --- header section: *( field-line CRLF ) CRLF (RFC 9112 §2.1)
+  // First pass: validate; `spans` gets nameStart, nameEnd, valueStart,
+  // valueEnd per field line.
   pos = lineEnd + 2;
   const headerStart = pos;
-  const fields: [string, string][] = [];
+  const spans: number[] = [];
+  let obsText = false;
   while (true) {
     const fieldEnd = findLineEnd(buf, pos, end);
     if (fieldEnd === -1) {
@@ -202,19 +212,34 @@ export function parseRequestHead(
     }
     if (fieldEnd === pos) break; // the empty line: end of head
     if (fieldEnd + 2 - headerStart > limits.maxHeaderBytes) throw headersTooLarge(limits);
-    if (fields.length === limits.maxHeaderCount) {
+    if (spans.length === 4 * limits.maxHeaderCount) {
       throw new HttpParseError(
         "TOO_MANY_HEADERS",
         `more than ${limits.maxHeaderCount} header fields`,
       );
     }
-    fields.push(parseFieldLine(buf, pos, fieldEnd, fields.length === 0));
+    if (scanFieldLine(buf, pos, fieldEnd, spans.length === 0, spans)) obsText = true;
     pos = fieldEnd + 2;
   }
 
-  const head = interpretHead(method, target, versionMinor, fields, limits);
+  // Second pass: one string for the whole head, sliced. Everything but
+  // obs-text in values is ASCII, for which TextDecoder is exact and about 3×
+  // faster than latin1(); obs-text (0x80–0xFF, rare) needs the exact latin1.
+  const text = obsText ? latin1(buf, lineStart, pos) : ASCII.decode(buf.subarray(lineStart, pos));
+  const fields: [string, string][] = [];
+  for (let i = 0; i < spans.length; i += 4) {
+    // Field names are ASCII tokens, so toLowerCase is exact here.
+    const name = text.slice(spans[i] - lineStart, spans[i + 1] - lineStart).toLowerCase();
+    fields.push([name, text.slice(spans[i + 2] - lineStart, spans[i + 3] - lineStart)]);
+  }
+  const target = text.slice(line.targetStart - lineStart, line.targetEnd - lineStart);
+
+  const head = interpretHead(line.method, target, line.versionMinor, fields, limits);
   return { done: true, head, bytesConsumed: pos + 2 };
 }
+
+/** Decodes heads known to be ASCII (see parseRequestHead). */
+const ASCII = new TextDecoder();
 
 /**
  * Finds the CR of the CRLF ending the line that starts at `from`, or -1 if the
@@ -246,11 +271,15 @@ export function findLineEnd(buf: Uint8Array, from: number, end: number): number 
   return -1;
 }
 
-function parseRequestLine(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-): { method: string; target: string; versionMinor: 0 | 1 } {
+/** The request line's parts: the target as a byte range, decoded with the rest of the head. */
+interface RequestLine {
+  method: string;
+  targetStart: number;
+  targetEnd: number;
+  versionMinor: 0 | 1;
+}
+
+function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestLine {
   // method = token
   let i = start;
   while (i < end && TCHAR[buf[i]] === 1) i++;
@@ -264,7 +293,7 @@ function parseRequestLine(
   if (i === end) {
     throw new HttpParseError("INVALID_REQUEST_LINE", "request line has no SP (RFC 9112 §3)");
   }
-  const method = latin1(buf, start, i);
+  const method = methodName(buf, start, i);
 
   // request-target: one SP exactly on each side (RFC 9112 §3 — lenient
   // whitespace parsing is another differential, so it is refused).
@@ -291,7 +320,6 @@ function parseRequestLine(
       );
     }
   }
-  const target = latin1(buf, targetStart, j);
 
   // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
   const v = j + 1;
@@ -337,13 +365,14 @@ function parseRequestLine(
       "TRACE is not implemented (RFC 9110 §9.3.8)",
     );
   }
-  return { method, target, versionMinor };
+  return { method, targetStart, targetEnd: j, versionMinor };
 }
 
 /**
  * Parses and validates one field line `buf[start, end)` (CRLF excluded):
  * `field-name ":" OWS field-value OWS` (RFC 9112 §5). Returns the lower-cased
- * name and the value with OWS trimmed. Also used for chunked trailers.
+ * name and the value with OWS trimmed. Used for chunked trailers; the head
+ * parser uses the same checks through {@linkcode scanFieldLine}.
  *
  * @example
  * ```ts
@@ -358,6 +387,25 @@ export function parseFieldLine(
   end: number,
   firstLine = false,
 ): [string, string] {
+  const spans: number[] = [];
+  scanFieldLine(buf, start, end, firstLine, spans);
+  // Field names are ASCII tokens, so toLowerCase is exact here.
+  return [latin1(buf, spans[0], spans[1]).toLowerCase(), latin1(buf, spans[2], spans[3])];
+}
+
+/**
+ * Validates one field line `buf[start, end)` and appends its name's and
+ * OWS-trimmed value's byte ranges to `spans` (nameStart, nameEnd,
+ * valueStart, valueEnd). Returns whether the value holds obs-text (bytes
+ * 0x80–0xFF), which only the exact latin1 decoder may decode.
+ */
+function scanFieldLine(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  firstLine: boolean,
+  spans: number[],
+): boolean {
   const first = buf[start];
   if (first === SP || first === HTAB) {
     throw new HttpParseError(
@@ -388,22 +436,25 @@ export function parseFieldLine(
   if (i === start) {
     throw new HttpParseError("INVALID_FIELD_NAME", "empty field name (RFC 9110 §5.1)");
   }
-  // Field names are ASCII tokens, so toLowerCase is exact here.
-  const name = latin1(buf, start, i).toLowerCase();
 
   let vStart = i + 1;
   let vEnd = end;
   while (vStart < vEnd && (buf[vStart] === SP || buf[vStart] === HTAB)) vStart++;
   while (vEnd > vStart && (buf[vEnd - 1] === SP || buf[vEnd - 1] === HTAB)) vEnd--;
+  let obsText = false;
   for (let k = vStart; k < vEnd; k++) {
-    if (FIELD_VALUE_CHAR[buf[k]] !== 1) {
+    const b = buf[k];
+    if (FIELD_VALUE_CHAR[b] !== 1) {
+      const name = latin1(buf, start, i).toLowerCase();
       throw new HttpParseError(
         "INVALID_FIELD_VALUE",
-        `control byte ${hex(buf[k])} in value of field "${name}" (RFC 9110 §5.5)`,
+        `control byte ${hex(b)} in value of field "${name}" (RFC 9110 §5.5)`,
       );
     }
+    if (b >= 0x80) obsText = true;
   }
-  return [name, latin1(buf, vStart, vEnd)];
+  spans.push(start, i, vStart, vEnd);
+  return obsText;
 }
 
 /**
@@ -546,6 +597,22 @@ function interpretHead(
     keepAlive: isKeepAlive(versionMinor, connection),
     expectContinue: expectsContinue(versionMinor, expect),
   };
+}
+
+/**
+ * The method token `buf[start, end)` as a string: one of the
+ * {@linkcode KNOWN_METHODS} constants when it is one (compared byte by byte,
+ * so the common case decodes and allocates nothing), else decoded.
+ */
+function methodName(buf: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  for (const name of KNOWN_METHODS) {
+    if (name.length !== length) continue;
+    let i = 0;
+    while (i < length && buf[start + i] === name.charCodeAt(i)) i++;
+    if (i === length) return name;
+  }
+  return latin1(buf, start, end);
 }
 
 function isDigit(b: number): boolean {
