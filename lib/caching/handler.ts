@@ -15,7 +15,7 @@ import { join } from "jsr:@std/path@1.1.6/join";
 import type { ChangeMonitor } from "./change_monitor.ts";
 import { FileCache, OutsideRootError } from "./file_cache.ts";
 import { createFileVersion, type FileVersion } from "./file_version.ts";
-import { currentHttpDate, parseHttpDate } from "../http_date.ts";
+import { parseHttpDate } from "../http_date.ts";
 import { evaluatePreconditions } from "./preconditions.ts";
 import { contentRange, selectRange, unsatisfiedContentRange } from "./range.ts";
 import { decodeRequestPath } from "./request_path.ts";
@@ -252,7 +252,7 @@ export function createCachingHandler(
     const reason = `${decision.reason} (${source})`;
     switch (decision.outcome) {
       case "precondition-failed":
-        return respondWith(412, reason, { date: currentHttpDate() });
+        return respondWith(412, reason);
       case "not-modified":
         // RFC 9110 §15.4.5: the fields a 200 would carry to update a cache, no content.
         return {
@@ -264,7 +264,6 @@ export function createCachingHandler(
         if (range.kind === "unsatisfiable") {
           return respondWith(416, `${range.reason} (${source})`, {
             "content-range": unsatisfiedContentRange(version.body.length),
-            date: currentHttpDate(),
           });
         }
         if (range.kind === "full") return sendFull(version, `${range.reason} (${source})`);
@@ -289,23 +288,22 @@ export function createCachingHandler(
   }
 
   /**
-   * The header fields of a version's 200 and 304 responses. They only change
-   * when `Date` does, once a second, so they are built then rather than per
-   * request (each field costs a validation pass in the Headers constructor).
+   * The header fields of a version's 200 and 304 responses, built once per
+   * version rather than per request (the Headers constructor validates every
+   * field). `Date` is not among them: Deno.serve adds the current one to every
+   * response, and `Last-Modified`, clamped to when the file was read, can never
+   * be later (RFC 9110 §8.8.2.1).
    */
   function fieldsOf(version: FileVersion): VersionFields {
-    const date = currentHttpDate();
     let fields = fieldsByVersion.get(version);
-    if (fields?.date !== date) {
-      // ETag, Last-Modified, Cache-Control and Date: what 200, 206 and 304 share.
+    if (fields === undefined) {
+      // ETag, Last-Modified and Cache-Control: what 200, 206 and 304 share.
       const validators: [string, string][] = [
         ["etag", version.etag],
         ["last-modified", version.lastModifiedHeader],
         ["cache-control", cacheControl],
-        ["date", date],
       ];
       fields = {
-        date,
         notModified: new Headers(validators),
         full: new Headers([
           ...validators,
@@ -319,9 +317,8 @@ export function createCachingHandler(
   }
 }
 
-/** A version's response header fields as of one `Date`; Response copies them, never changes them. */
+/** A version's response header fields; Response copies them and never changes them. */
 interface VersionFields {
-  date: string;
   full: Headers;
   notModified: Headers;
 }
