@@ -90,6 +90,8 @@ export class ChangeMonitor implements Disposable {
   async #count(log: (line: string) => void, root: string): Promise<void> {
     try {
       for await (const event of this.#watcher) {
+        // Reading a file (the server's own reads included) changes nothing.
+        if (event.kind === "access") continue;
         this.#generation++;
         // Event paths are absolute; the log shows them relative to the root, like URL paths.
         const paths = event.paths.map((path) =>
