@@ -25,16 +25,21 @@ export interface CookieAppOptions {
   now?: () => number;
 }
 
-/** Headers on every page: it is personal (never cached) and needs no script. */
-const PAGE_HEADERS: Record<string, string> = {
-  "content-type": "text/html; charset=utf-8",
-  "cache-control": "no-store",
-  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-  "x-content-type-options": "nosniff",
+/**
+ * Headers on every page: it is personal (never cached) and needs no script.
+ * Name-value pairs rather than a `Headers` object: the page's `Response` takes
+ * them, plus its Set-Cookie, in one go (cheaper than `new Headers` and then
+ * `append`).
+ */
+const PAGE_HEADERS: readonly [string, string][] = [
+  ["content-type", "text/html; charset=utf-8"],
+  ["cache-control", "no-store"],
+  ["content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"],
+  ["x-content-type-options", "nosniff"],
   // Not "no-referrer": under it, browsers send `Origin: null` on the logout POST,
   // and logout() refuses that as cross-site.
-  "referrer-policy": "same-origin",
-};
+  ["referrer-policy", "same-origin"],
+];
 
 /**
  * Builds the handler. Routes: `GET`/`HEAD /` shows the page (creating or
@@ -69,6 +74,21 @@ export function createCookieApp(
     };
   }
 
+  /**
+   * What follows `session_id=<id>; ` in the page's Set-Cookie, e.g.
+   * `HttpOnly; Max-Age=604800; SameSite=Lax; Path=/`. It is the same for
+   * every visitor, so @std/http's setCookie writes it once per scheme here,
+   * not once per request.
+   */
+  function cookieAttributes(secure: boolean): string {
+    const headers = new Headers();
+    setCookie(headers, sessionCookie("", secure, maxAgeSeconds));
+    const value = headers.get("set-cookie")!;
+    return value.slice(value.indexOf(";") + 2);
+  }
+  const attributesOverHttp = cookieAttributes(false);
+  const attributesOverHttps = cookieAttributes(true);
+
   async function showPage(request: Request, url: URL): Promise<Response> {
     const sent = readSessionCookie(request.headers);
     const time = now();
@@ -83,16 +103,15 @@ export function createCookieApp(
     };
     log(describe(request, outcome));
 
-    const headers = new Headers(PAGE_HEADERS);
-    setCookie(headers, sessionCookie(outcome.session.id, isSecure(url), maxAgeSeconds));
-    const sentCookie = headers.get("set-cookie")!;
-    const attributes = sentCookie.slice(sentCookie.indexOf(";") + 2);
+    // The id is base64url (isWellFormedSessionId), so it needs no escaping.
+    const attributes = isSecure(url) ? attributesOverHttps : attributesOverHttp;
+    const cookie = `${SESSION_COOKIE}=${outcome.session.id}; ${attributes}`;
     const html = renderPage(outcome, {
       storeDescription: store.description,
       cookieAttributes: attributes,
       origin: url.origin,
     });
-    return new Response(html, { headers });
+    return new Response(html, { headers: [...PAGE_HEADERS, ["set-cookie", cookie]] });
   }
 
   async function logout(request: Request, url: URL): Promise<Response> {
