@@ -228,7 +228,7 @@ export class Http1Connection {
         this.#reader.consume(parsed.bytesConsumed);
 
         // 3. The body, so the next request is framed right even if unused.
-        const body = await this.#readBody(head);
+        const body = head.framing.kind === "none" ? null : await this.#readBody(head);
 
         // 4. The exchange.
         const parts = await this.#respond(head, body);
@@ -264,9 +264,9 @@ export class Http1Connection {
     }
   }
 
-  async #readBody(head: RequestHead): Promise<Uint8Array<ArrayBuffer> | null> {
+  /** Reads a body framed by Content-Length or chunked (RFC 9112 §6.3). */
+  async #readBody(head: RequestHead): Promise<Uint8Array<ArrayBuffer>> {
     const { framing } = head;
-    if (framing.kind === "none") return null;
     const { limits } = this.#ctx;
     // RFC 9110 §10.1.1: answer 100 before reading, unless the client already
     // started sending the body anyway.
@@ -392,10 +392,23 @@ export class Http1Connection {
     }
   }
 
-  /** Writes everything in {@linkcode Http1Connection.#out} in one write, then empties it. */
+  /**
+   * Writes everything in {@linkcode Http1Connection.#out} (one write unless
+   * the socket takes it in parts), then empties it. The deadline is enforced
+   * by the server's sweep (see expire()).
+   */
   async #flush(): Promise<void> {
-    if (this.#out.length === 0) return;
-    await this.#write(this.#out.bytes);
+    const bytes = this.#out.bytes;
+    if (bytes.length === 0) return;
+    this.#writeDeadline = Date.now() + this.#ctx.limits.writeTimeoutMs;
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+    } catch (error) {
+      throw this.#writeTimedOut ? new WriteTimeoutError() : error;
+    } finally {
+      this.#writeDeadline = Infinity;
+    }
     this.#out.clear();
   }
 
@@ -406,19 +419,6 @@ export class Http1Connection {
   async #fill(deadline: number): Promise<FillResult> {
     await this.#flush();
     return await this.#reader.fill(deadline);
-  }
-
-  async #write(bytes: Uint8Array): Promise<void> {
-    // The deadline is enforced by the server's sweep (see expire()).
-    this.#writeDeadline = Date.now() + this.#ctx.limits.writeTimeoutMs;
-    try {
-      let written = 0;
-      while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
-    } catch (error) {
-      throw this.#writeTimedOut ? new WriteTimeoutError() : error;
-    } finally {
-      this.#writeDeadline = Infinity;
-    }
   }
 
   #close(): void {
