@@ -6,7 +6,7 @@
 import { getCookies, setCookie } from "jsr:@std/http@1.1.3/cookie";
 import { evaluatePreconditions } from "../lib/caching/preconditions.ts";
 import { parseRequestHead } from "../lib/http1/parser.ts";
-import { serializeResponse } from "../lib/http1/response.ts";
+import { OutputBuffer, serializeResponse, serializeResponseInto } from "../lib/http1/response.ts";
 import { newSessionId } from "../lib/sessions/session.ts";
 
 const encoder = new TextEncoder();
@@ -59,6 +59,23 @@ Deno.bench("parseRequestHead: 90 fields, 12 KiB", { group: "parse" }, () => {
 });
 const latin1 = new TextDecoder("latin1");
 
+// What the connection hands the handler: a Request built from the parsed pairs.
+const parsedBrowser = parseRequestHead(BROWSER_REQUEST);
+if (!parsedBrowser.done) throw new Error("BROWSER_REQUEST must parse");
+const browserFields = parsedBrowser.head.fields;
+Deno.bench("new Request(url) (baseline)", { group: "request", baseline: true }, () => {
+  new Request("http://localhost:8080/");
+});
+Deno.bench("new Request: browser fields as pairs (the server's way)", { group: "request" }, () => {
+  new Request("http://localhost:8080/", { method: "GET", headers: browserFields });
+});
+Deno.bench("new Request: browser fields via Headers.append", { group: "request" }, () => {
+  const headers = new Headers();
+  for (const [name, value] of browserFields) headers.append(name, value);
+  new Request("http://localhost:8080/", { method: "GET", headers });
+});
+
+const SESSION_ID = newSessionId();
 const cookieHeaders = new Headers({ cookie: `theme=dark; session_id=${newSessionId()}; lang=en` });
 Deno.bench("Headers.get (baseline)", { group: "cookies", baseline: true }, () => {
   cookieHeaders.get("cookie");
@@ -69,7 +86,7 @@ Deno.bench("getCookies: three cookies", { group: "cookies" }, () => {
 Deno.bench("setCookie: session_id with attributes", { group: "cookies" }, () => {
   setCookie(new Headers(), {
     name: "session_id",
-    value: "lCOuVO8p2pucmd_Trd8kMKghB419c9x1_DD7zpXamOs",
+    value: SESSION_ID,
     path: "/",
     httpOnly: true,
     sameSite: "Lax",
@@ -85,6 +102,27 @@ const pageHeaders = new Headers({ "content-type": "text/html; charset=utf-8" });
 Deno.bench("new Response(page) (baseline)", { group: "serialize", baseline: true }, () => {
   new Response(page, { headers: pageHeaders });
 });
-Deno.bench("serializeResponse: 2 KB page", { group: "serialize" }, () => {
+Deno.bench("serializeResponse: 2 KB page, fresh buffer", { group: "serialize" }, () => {
   serializeResponse({ status: 200, headers: pageHeaders, body: page });
+});
+const out = new OutputBuffer();
+Deno.bench("serializeResponseInto: 2 KB page, reused buffer (the server's way)", {
+  group: "serialize",
+}, () => {
+  serializeResponseInto(out, { status: 200, headers: pageHeaders, body: page });
+  out.clear();
+});
+
+// Reading a handler's Response body: the server reads it through a stream
+// reader, bounded; bytes() would skip the stream but cannot be bounded.
+const pageText = "x".repeat(2048);
+Deno.bench("Response.bytes() (baseline)", { group: "response body", baseline: true }, async () => {
+  await new Response(pageText).bytes();
+});
+Deno.bench("Response body through a reader (the server's way)", {
+  group: "response body",
+}, async () => {
+  const reader = new Response(pageText).body!.getReader();
+  while (!(await reader.read()).done) { /* drain */ }
+  reader.releaseLock();
 });
