@@ -22,11 +22,26 @@ export interface MemorySessionStoreOptions {
   maxSessions?: number;
 }
 
+/** A session and its neighbours in last-visit order. */
+interface Entry {
+  session: Session;
+  /** The entry visited just before this one (toward the oldest); `null` for the oldest. */
+  older: Entry | null;
+  /** The entry visited just after this one (toward the newest); `null` for the newest. */
+  newer: Entry | null;
+}
+
 /**
- * Keeps sessions in a `Map` ordered by last visit: every visit moves its session
- * to the end, so the oldest entries are always at the front. Expired sessions
- * are swept from the front on every create, which keeps memory bounded without
- * a timer.
+ * Keeps sessions in a `Map` by id, and in a doubly linked list ordered by last
+ * visit: every visit moves its session to the newest end, so the oldest is
+ * always at the other. Expired sessions are swept from the oldest end on
+ * every create, which keeps memory bounded without a timer.
+ *
+ * Why a list and not the `Map`'s own insertion order (delete and re-set on
+ * every visit)? V8 leaves a deleted `Map` entry in its hash bucket until the
+ * table is rebuilt, so one session visited over and over (one busy client)
+ * grew a chain every lookup walked: ~120 µs per visit with 80,000 sessions
+ * held. Relinking two list nodes costs the same at any size.
  *
  * @example
  * ```ts
@@ -40,7 +55,9 @@ export interface MemorySessionStoreOptions {
 export class MemorySessionStore implements SessionStore {
   /** Always `memory`. */
   readonly description = "memory (lost on restart)";
-  #sessions = new Map<string, Session>();
+  #entries = new Map<string, Entry>();
+  #oldest: Entry | null = null;
+  #newest: Entry | null = null;
   #usersCreated = 0;
   #ttlMs: number;
   #maxSessions: number;
@@ -53,7 +70,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** Number of sessions currently held (expired ones not yet swept included). */
   get size(): number {
-    return this.#sessions.size;
+    return this.#entries.size;
   }
 
   /** {@inheritDoc SessionStore.create} */
@@ -66,42 +83,73 @@ export class MemorySessionStore implements SessionStore {
       firstSeen: now,
       lastSeen: now,
     };
-    this.#sessions.set(session.id, session);
+    const entry: Entry = { session, older: null, newer: null };
+    this.#entries.set(session.id, entry);
+    this.#linkNewest(entry);
     return Promise.resolve({ ...session });
   }
 
   /** {@inheritDoc SessionStore.recordVisit} */
   recordVisit(id: string, now: number): Promise<Session | undefined> {
-    const session = this.#sessions.get(id);
-    if (session === undefined) return Promise.resolve(undefined);
-    this.#sessions.delete(id);
-    if (this.#isExpired(session, now)) return Promise.resolve(undefined);
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return Promise.resolve(undefined);
+    const { session } = entry;
+    if (this.#isExpired(session, now)) {
+      this.#remove(entry);
+      return Promise.resolve(undefined);
+    }
     session.visits++;
     session.lastSeen = now;
-    this.#sessions.set(id, session); // re-insert: now the most recently seen
+    this.#unlink(entry);
+    this.#linkNewest(entry); // now the most recently seen
     return Promise.resolve({ ...session });
   }
 
   /** {@inheritDoc SessionStore.delete} */
   delete(id: string): Promise<void> {
-    this.#sessions.delete(id);
+    const entry = this.#entries.get(id);
+    if (entry !== undefined) this.#remove(entry);
     return Promise.resolve();
   }
 
   /** Drops every session. */
   close(): void {
-    this.#sessions.clear();
+    this.#entries.clear();
+    this.#oldest = this.#newest = null;
   }
 
   #isExpired(session: Session, now: number): boolean {
     return now - session.lastSeen >= this.#ttlMs;
   }
 
-  /** Sweeps expired sessions from the front, then makes room for one more. */
+  /** Sweeps expired sessions from the oldest end, then makes room for one more. */
   #evict(now: number): void {
-    for (const session of this.#sessions.values()) {
-      if (!this.#isExpired(session, now) && this.#sessions.size < this.#maxSessions) break;
-      this.#sessions.delete(session.id);
+    while (
+      this.#oldest !== null &&
+      (this.#isExpired(this.#oldest.session, now) || this.#entries.size >= this.#maxSessions)
+    ) {
+      this.#remove(this.#oldest);
     }
+  }
+
+  #remove(entry: Entry): void {
+    this.#entries.delete(entry.session.id);
+    this.#unlink(entry);
+  }
+
+  #linkNewest(entry: Entry): void {
+    entry.older = this.#newest;
+    entry.newer = null;
+    if (this.#newest !== null) this.#newest.newer = entry;
+    else this.#oldest = entry;
+    this.#newest = entry;
+  }
+
+  #unlink(entry: Entry): void {
+    if (entry.older !== null) entry.older.newer = entry.newer;
+    else this.#oldest = entry.newer;
+    if (entry.newer !== null) entry.newer.older = entry.older;
+    else this.#newest = entry.older;
+    entry.older = entry.newer = null;
   }
 }
