@@ -72,8 +72,13 @@ export class OutputBuffer {
    * so an idle connection never pins more than this.
    */
   static readonly KEPT_BYTES = 32768;
-  #buf = new Uint8Array(OutputBuffer.KEPT_BYTES);
+  #buf: Uint8Array;
   #length = 0;
+
+  /** `capacity`: the starting size; it grows on demand. */
+  constructor(capacity: number = OutputBuffer.KEPT_BYTES) {
+    this.#buf = new Uint8Array(capacity);
+  }
 
   /** Bytes appended since the last {@linkcode OutputBuffer.clear}. */
   get length(): number {
@@ -190,7 +195,8 @@ export interface SerializeOptions {
  * ```
  */
 export function serializeResponse(res: ResponseParts, options: SerializeOptions = {}): Uint8Array {
-  const out = new OutputBuffer();
+  // Sized for a small response (the server's own errors); it grows if needed.
+  const out = new OutputBuffer(512 + (res.body?.length ?? 0));
   serializeResponseInto(out, res, options);
   return out.bytes;
 }
