@@ -15,6 +15,7 @@ import { join } from "jsr:@std/path@1.1.6/join";
 import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
 import { FileCache } from "../lib/caching/file_cache.ts";
 import { formatHttpDate, parseHttpDate } from "../lib/http_date.ts";
+import { exchange } from "./support/raw_http.ts";
 
 const PAGE = "<!doctype html><title>test</title><p>Hello, caching!</p>\n";
 
@@ -90,33 +91,26 @@ interface RawResponse {
   body: Uint8Array;
 }
 
-/** Sends `request` as-is and reads until the server closes the connection. */
+/**
+ * Sends `request` as-is and reads until the server closes the connection. No
+ * half-close: Deno.serve abandons a response when the client half-closes.
+ */
 async function rawRequest(port: number, request: string): Promise<RawResponse> {
-  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await connection.write(new TextEncoder().encode(request));
-    const bytes = await new Response(connection.readable).bytes();
-    const headerEnd = indexOfBlankLine(bytes);
-    assert(headerEnd > 0, `no complete header section in ${new TextDecoder().decode(bytes)}`);
-    const [statusLine, ...fieldLines] = new TextDecoder().decode(bytes.subarray(0, headerEnd))
-      .split("\r\n");
-    const headers = new Headers();
-    for (const line of fieldLines) {
-      const colon = line.indexOf(":");
-      headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
-    }
-    return {
-      status: Number(statusLine.split(" ")[1]),
-      headers,
-      body: bytes.subarray(headerEnd + 4),
-    };
-  } finally {
-    try {
-      connection.close();
-    } catch {
-      // Already closed by the server, after it finished the response.
-    }
+  const { bytes } = await exchange(port, new TextEncoder().encode(request), { halfClose: false });
+  const headerEnd = indexOfBlankLine(bytes);
+  assert(headerEnd > 0, `no complete header section in ${new TextDecoder().decode(bytes)}`);
+  const [statusLine, ...fieldLines] = new TextDecoder().decode(bytes.subarray(0, headerEnd))
+    .split("\r\n");
+  const headers = new Headers();
+  for (const line of fieldLines) {
+    const colon = line.indexOf(":");
+    headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
   }
+  return {
+    status: Number(statusLine.split(" ")[1]),
+    headers,
+    body: bytes.subarray(headerEnd + 4),
+  };
 }
 
 function indexOfBlankLine(bytes: Uint8Array): number {

@@ -7,6 +7,7 @@ import { serveCookies } from "../cookie_server.ts";
 import { KvSessionStore } from "../lib/sessions/kv_store.ts";
 import { MemorySessionStore } from "../lib/sessions/memory_store.ts";
 import type { SessionStore } from "../lib/sessions/session.ts";
+import { exchange } from "./support/raw_http.ts";
 import { ServerProcess } from "./support/server_process.ts";
 
 const SERVER_MODULE = new URL("../cookie_server.ts", import.meta.url).pathname;
@@ -38,17 +39,10 @@ function start(store: SessionStore = new MemorySessionStore()): Promise<Running>
   });
 }
 
-/** Sends raw bytes on a fresh connection and returns everything until the server closes it. */
-async function exchange(port: number, request: string): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(new TextEncoder().encode(request));
-    const reply = await new Response(conn.readable).text(); // reads to EOF, then closes
-    return reply;
-  } catch (error) {
-    conn.close();
-    throw error;
-  }
+/** Sends `request` on a fresh connection; everything the server sent until it closed, as text. */
+async function rawReply(port: number, request: string): Promise<string> {
+  const { bytes } = await exchange(port, new TextEncoder().encode(request));
+  return new TextDecoder().decode(bytes);
 }
 
 function sessionIdOf(rawOrHeader: string): string {
@@ -94,9 +88,9 @@ Deno.test("several Cookie header lines are combined as RFC 6265 asks", async () 
   const server = await start();
   try {
     const id = sessionIdOf(
-      await exchange(server.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+      await rawReply(server.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
     );
-    const reply = await exchange(
+    const reply = await rawReply(
       server.port,
       "GET / HTTP/1.1\r\nHost: a\r\nCookie: theme=dark\r\n" +
         `Cookie: session_id=${id}\r\nCookie: lang=en\r\nConnection: close\r\n\r\n`,
@@ -113,7 +107,7 @@ Deno.test("garbage gets a 400 and a closed connection while other clients are se
     // A well-behaved client holds a keep-alive connection open across the attack.
     const client = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
     try {
-      const garbage = await exchange(server.port, "garbage\r\n\r\n");
+      const garbage = await rawReply(server.port, "garbage\r\n\r\n");
       assertMatch(garbage, /^HTTP\/1\.1 400 Bad Request\r\n/);
       assertStringIncludes(garbage.toLowerCase(), "connection: close\r\n");
 
