@@ -4,7 +4,7 @@
  * HTTP/1.1 server.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { createCookieApp } from "../lib/sessions/app.ts";
+import { createWebCookieApp } from "../lib/sessions/app.ts";
 import { MemorySessionStore } from "../lib/sessions/memory_store.ts";
 import { newSessionId } from "../lib/sessions/session.ts";
 
@@ -17,7 +17,7 @@ interface App {
 function startApp(): Promise<App> {
   const logs: string[] = [];
   const store = new MemorySessionStore();
-  const handler = createCookieApp({ store, log: (line) => logs.push(line) });
+  const handler = createWebCookieApp({ store, log: (line) => logs.push(line) });
   return new Promise((resolve) => {
     const server = Deno.serve({
       hostname: "127.0.0.1",

@@ -102,6 +102,6 @@ Deno.test("response: unknown status gets an empty reason phrase; invalid status 
 });
 
 Deno.test("response: textResponse", () => {
-  const parts = textResponse(400, "400 Bad Request: why");
-  assertEquals(text(parts.body!), "400 Bad Request: why\n");
+  const response = textResponse(400, "400 Bad Request: why");
+  assertEquals(response.body, "400 Bad Request: why\n");
 });

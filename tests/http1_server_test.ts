@@ -5,11 +5,13 @@ import { type Http1Handler, type Http1Limits, serveHttp1 } from "../lib/http1/mo
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-const echo: Http1Handler = async (req) => {
-  const body = req.body ? await req.text() : "-";
-  return new Response(`${req.method} ${new URL(req.url).pathname} ${body}`, {
-    headers: { "content-type": "text/plain" },
-  });
+const echo: Http1Handler = (req) => {
+  const body = req.body ? decoder.decode(req.body) : "-";
+  return {
+    status: 200,
+    headers: [["content-type", "text/plain"]],
+    body: `${req.method} ${req.pathname} ${body}`,
+  };
 };
 
 /** A server on an ephemeral port whose log lines are collected and awaitable. */
@@ -141,9 +143,9 @@ Deno.test("server: keep-alive serves two requests on one connection", async () =
 Deno.test("server: three pipelined requests in one write are answered in order", async () => {
   // The first handler call is the slowest: order must still hold.
   const handler: Http1Handler = async (req) => {
-    const path = new URL(req.url).pathname;
+    const path = req.pathname;
     if (path === "/1") await new Promise((r) => setTimeout(r, 30));
-    return new Response(path);
+    return { status: 200, body: path };
   };
   const { server, port } = start(handler);
   const client = await Client.open(port);
@@ -162,10 +164,10 @@ Deno.test("server: three pipelined requests in one write are answered in order",
 
 Deno.test("server: many pipelined responses, written in batches, arrive complete and in order", async () => {
   // 3 KiB bodies: several batches of held responses, and a partial one at the end.
-  const { server, port } = start((req) => {
-    const path = new URL(req.url).pathname;
-    return new Response(path + " " + "x".repeat(3072));
-  });
+  const { server, port } = start((req) => ({
+    status: 200,
+    body: req.pathname + " " + "x".repeat(3072),
+  }));
   const client = await Client.open(port);
   try {
     const paths = Array.from({ length: 40 }, (_, i) => `/${i}`);
@@ -218,19 +220,20 @@ Deno.test("server: Content-Length body, chunked body, then GET on one connection
   }
 });
 
-Deno.test("server: the handler gets URL, headers, joined cookies and a Request body", async () => {
-  let seen: { url: string; cookie: string | null; x: string | null; info: boolean } | null = null;
-  const { server, port } = start((req, info) => {
+Deno.test("server: the handler gets origin, path, joined fields and the client address", async () => {
+  let seen: { url: string; cookie: string | null; x: string | null; local: boolean } | null = null;
+  const { server, port } = start((req) => {
     seen = {
-      url: req.url,
-      cookie: req.headers.get("cookie"),
-      x: req.headers.get("x-multi"),
-      info: info.remoteAddr.hostname === "127.0.0.1" && !info.secure,
+      url: req.origin + req.path,
+      cookie: req.header("cookie"),
+      x: req.header("x-multi"),
+      local: req.remoteAddr.hostname === "127.0.0.1" && !req.secure,
     };
-    const headers = new Headers();
-    headers.append("set-cookie", "a=1; Path=/");
-    headers.append("set-cookie", "b=2; HttpOnly");
-    return new Response("ok", { headers });
+    return {
+      status: 200,
+      headers: [["set-cookie", "a=1; Path=/"], ["set-cookie", "b=2; HttpOnly"]],
+      body: "ok",
+    };
   });
   const client = await Client.open(port);
   try {
@@ -241,10 +244,10 @@ Deno.test("server: the handler gets URL, headers, joined cookies and a Request b
     const response = await client.read();
     assertEquals(response.headers["set-cookie"], "a=1; Path=/\nb=2; HttpOnly");
     assertEquals(seen, {
-      url: "http://example.test:8080/q?x=1",
+      url: "http://example.test:8080/p/../q?x=1", // the target as sent: no URL normalization
       cookie: "a=1; b=2",
       x: "1, 2",
-      info: true,
+      local: true,
     });
     await client.write("GET / HTTP/1.0\r\n\r\n");
     await client.read();
@@ -278,7 +281,7 @@ Deno.test("server: HTTP/1.0 closes by default and stays open with keep-alive", a
 });
 
 Deno.test("server: HEAD sends GET's Content-Length and no body", async () => {
-  const { server, port } = start(() => new Response("twelve bytes"));
+  const { server, port } = start(() => ({ status: 200, body: "twelve bytes" }));
   const client = await Client.open(port);
   try {
     await client.write("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -471,8 +474,8 @@ async function waitForConnectionsBelowCap(port: number): Promise<void> {
 
 Deno.test("server: a throwing handler gives 500 and a log line; the connection survives", async () => {
   const { server, port, logs } = start((req) => {
-    if (new URL(req.url).pathname === "/boom") throw new Error("kaboom");
-    return new Response("fine");
+    if (req.pathname === "/boom") throw new Error("kaboom");
+    return { status: 200, body: "fine" };
   });
   const client = await Client.open(port);
   try {
@@ -493,10 +496,10 @@ Deno.test("server: graceful shutdown finishes the in-flight response and closes 
   const started = Promise.withResolvers<void>();
   const release = Promise.withResolvers<void>();
   const { server, port } = start(async (req) => {
-    if (new URL(req.url).pathname !== "/slow") return new Response("quick");
+    if (req.pathname !== "/slow") return { status: 200, body: "quick" };
     started.resolve();
     await release.promise;
-    return new Response("finished");
+    return { status: 200, body: "finished" };
   });
   const busy = await Client.open(port);
   const idle = await Client.open(port);
@@ -589,7 +592,9 @@ Deno.test("server: garbage from one client does not affect another", async () =>
 
 Deno.test("server: a client that never reads is cut off by the write timeout", async () => {
   const big = new Uint8Array(16 * 1024 * 1024);
-  const { server, port, waitForLog } = start(() => new Response(big), { writeTimeoutMs: 200 });
+  const { server, port, waitForLog } = start(() => ({ status: 200, body: big }), {
+    writeTimeoutMs: 200,
+  });
   const client = await Client.open(port);
   try {
     await client.write(GET("/big"));
@@ -620,7 +625,7 @@ Deno.test("server: TLS with cert and key; the request URL is https", async () =>
   const key = await Deno.readTextFile(new URL("./fixtures/http1/key.pem", import.meta.url));
   const server = serveHttp1(
     { port: 0, cert, key, onListen() {} },
-    (req, info) => new Response(`${req.url} secure=${info.secure}`),
+    (req) => ({ status: 200, body: `${req.origin}${req.path} secure=${req.secure}` }),
   );
   const conn = await Deno.connectTls({
     hostname: "localhost",

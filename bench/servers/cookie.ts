@@ -8,7 +8,7 @@
  * prints `listening PORT`.
  */
 import { serveCookies } from "../../cookie_server.ts";
-import { createCookieApp } from "../../lib/sessions/app.ts";
+import { createWebCookieApp } from "../../lib/sessions/app.ts";
 import { openSessionStore } from "../../lib/sessions/open_store.ts";
 
 const [server, storeSpec] = Deno.args;
@@ -19,5 +19,5 @@ const log = () => {};
 if (server === "hand") {
   serveCookies({ port: 0, store, log, onListen });
 } else {
-  Deno.serve({ port: 0, hostname: "127.0.0.1", onListen }, createCookieApp({ store, log }));
+  Deno.serve({ port: 0, hostname: "127.0.0.1", onListen }, createWebCookieApp({ store, log }));
 }

@@ -8,8 +8,8 @@
  * `Partial<Http1Limits>` to override any of them (tests use tiny values).
  *
  * Worst-case memory is roughly `maxConnections × (maxRequestLineBytes +
- * maxHeaderBytes + maxBodyBytes + maxResponseBodyBytes)`, because bodies are
- * buffered whole before the handler sees them.
+ * maxHeaderBytes + maxBodyBytes)` plus what handlers return, because bodies
+ * are buffered whole before the handler sees them.
  *
  * @module
  */
@@ -149,19 +149,6 @@ export const WRITE_TIMEOUT_MS = 30_000;
 export const MAX_CONNECTIONS = 512;
 
 /**
- * Largest response body the server will buffer from a handler's `Response`;
- * larger → `500` and log. The handler is our own code, so this only guards
- * against bugs such as an endless stream.
- *
- * @example
- * ```ts
- * import { MAX_RESPONSE_BODY_BYTES } from "./limits.ts";
- * console.log(MAX_RESPONSE_BODY_BYTES); // 16777216
- * ```
- */
-export const MAX_RESPONSE_BODY_BYTES = 16_777_216;
-
-/**
  * After an error response the server stops sending (half-close) and reads and
  * discards what the client still sends for at most this long before closing.
  * Closing a socket with unread input makes the kernel send a TCP RST, which
@@ -207,8 +194,6 @@ export interface Http1Limits {
   writeTimeoutMs: number;
   /** Concurrent connections (→ 503). Default {@linkcode MAX_CONNECTIONS}. */
   maxConnections: number;
-  /** Buffered response body bytes (→ 500). Default {@linkcode MAX_RESPONSE_BODY_BYTES}. */
-  maxResponseBodyBytes: number;
   /** Milliseconds of lingering close after an error. Default {@linkcode LINGER_TIMEOUT_MS}. */
   lingerTimeoutMs: number;
 }
@@ -234,7 +219,6 @@ export const DEFAULT_LIMITS: Readonly<Http1Limits> = Object.freeze({
   idleTimeoutMs: IDLE_TIMEOUT_MS,
   writeTimeoutMs: WRITE_TIMEOUT_MS,
   maxConnections: MAX_CONNECTIONS,
-  maxResponseBodyBytes: MAX_RESPONSE_BODY_BYTES,
   lingerTimeoutMs: LINGER_TIMEOUT_MS,
 });
 

@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { serveHttp1 } from "./mod.ts";
- * const server = serveHttp1({ port: 0, onListen() {} }, () => new Response("hello"));
+ * const server = serveHttp1({ port: 0, onListen() {} }, () => ({ status: 200, body: "hello" }));
  * await server.shutdown();
  * ```
  *

@@ -18,6 +18,7 @@
  */
 import { currentHttpDate } from "../http_date.ts";
 import { statusText } from "./errors.ts";
+import type { Http1Response } from "./message.ts";
 
 /**
  * Header fields the server owns: hop-by-hop fields (RFC 9110 §7.6.1) and the
@@ -107,7 +108,8 @@ export class OutputBuffer {
 
   /**
    * Appends a string of latin1 characters (U+0000–U+00FF) as one byte each:
-   * what a response head is, since `Headers` holds only ByteStrings.
+   * what a response head is (field values are bytes, RFC 9110 §5.5). A
+   * character above U+00FF throws, and nothing is appended.
    */
   appendLatin1(text: string): void {
     this.#reserve(text.length);
@@ -122,8 +124,7 @@ export class OutputBuffer {
     }
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      // Headers only holds ByteStrings, so this cannot trigger; it guards the
-      // invariant that the head is latin1 rather than silently truncating.
+      // Refuse rather than silently truncate a handler's non-latin1 value.
       if (c > 0xff) throw new TypeError("response head contains a non-latin1 character");
       this.#buf[this.#length + i] = c;
     }
@@ -140,32 +141,13 @@ export class OutputBuffer {
 }
 
 /**
- * What {@linkcode serializeResponse} needs from a handler's `Response`.
- *
- * @example
- * ```ts
- * import { type ResponseParts, serializeResponse } from "./response.ts";
- * const parts: ResponseParts = { status: 204, headers: new Headers(), body: null };
- * console.log(serializeResponse(parts).length > 0); // true
- * ```
- */
-export interface ResponseParts {
-  /** Status code, 100–599. */
-  status: number;
-  /** Response header fields. */
-  headers: Headers;
-  /** The fully read body, or `null` for none. */
-  body: Uint8Array | null;
-}
-
-/**
  * Per-exchange facts that shape the serialized response.
  *
  * @example
  * ```ts
  * import { type SerializeOptions, serializeResponse } from "./response.ts";
  * const options: SerializeOptions = { head: true, close: true };
- * serializeResponse({ status: 200, headers: new Headers(), body: null }, options);
+ * serializeResponse({ status: 200 }, options);
  * ```
  */
 export interface SerializeOptions {
@@ -187,16 +169,16 @@ export interface SerializeOptions {
  * ```ts
  * import { serializeResponse } from "./response.ts";
  * const bytes = serializeResponse(
- *   { status: 200, headers: new Headers({ "content-type": "text/plain" }), body: new TextEncoder().encode("hi") },
+ *   { status: 200, headers: [["content-type", "text/plain"]], body: "hi" },
  *   { date: "Thu, 01 Jan 1970 00:00:00 GMT" },
  * );
  * console.log(new TextDecoder().decode(bytes));
  * // HTTP/1.1 200 OK\r\ndate: Thu, 01 Jan 1970 00:00:00 GMT\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nhi
  * ```
  */
-export function serializeResponse(res: ResponseParts, options: SerializeOptions = {}): Uint8Array {
+export function serializeResponse(res: Http1Response, options: SerializeOptions = {}): Uint8Array {
   // Sized for a small response (the server's own errors); it grows if needed.
-  const out = new OutputBuffer(512 + (res.body?.length ?? 0));
+  const out = new OutputBuffer(512 + 3 * (res.body?.length ?? 0));
   serializeResponseInto(out, res, options);
   return out.bytes;
 }
@@ -211,38 +193,54 @@ export function serializeResponse(res: ResponseParts, options: SerializeOptions 
  *   if the handler gave one, else the handler's own Content-Length if valid
  *   (so a HEAD handler can advertise the GET size, RFC 9110 §9.3.2).
  * - 1xx, 204, 304 and HEAD responses carry no body (RFC 9112 §6.3 item 1).
- * - Each `Set-Cookie` on its own line (RFC 6265 §3: never comma-joined);
- *   iterating `Headers` yields them one by one (Fetch: "sort and combine").
+ * - Fields in the handler's order, each on its own line, so every
+ *   `Set-Cookie` stays separate (RFC 6265 §3: never comma-joined).
+ * - A field name that is not a token, or a value with CR, LF or NUL, throws
+ *   a `TypeError` instead of being written: written, it could end the head
+ *   early and let a value smuggle in fields or a whole response (RFC 9110
+ *   §5.5).
  *
  * @example
  * ```ts
  * import { OutputBuffer, serializeResponseInto } from "./response.ts";
  * const out = new OutputBuffer();
- * serializeResponseInto(out, { status: 204, headers: new Headers(), body: null });
- * serializeResponseInto(out, { status: 204, headers: new Headers(), body: null });
+ * serializeResponseInto(out, { status: 204 });
+ * serializeResponseInto(out, { status: 204 });
  * console.log(new TextDecoder().decode(out.bytes).split("HTTP/1.1").length - 1); // 2
  * ```
  */
 export function serializeResponseInto(
   out: OutputBuffer,
-  res: ResponseParts,
+  res: Http1Response,
   options: SerializeOptions = {},
 ): void {
-  const { status, headers } = res;
+  const { status } = res;
   if (!Number.isInteger(status) || status < 100 || status > 599) {
     throw new RangeError(`invalid response status ${status}`);
   }
   const informational = status < 200;
   const bodyless = informational || status === 204 || status === 304;
-  const bodyLength = res.body?.length ?? 0;
+  const body = typeof res.body === "string" ? encoder.encode(res.body) : res.body;
+  if (body != null && !(body instanceof Uint8Array)) {
+    // e.g. a Web Response's ReadableStream: refuse it rather than send nothing.
+    throw new TypeError(`response body must be a string or Uint8Array, got ${typeOf(body)}`);
+  }
+  const bodyLength = body?.length ?? 0;
 
   // One pass over the handler's fields builds the head (string concatenation
   // is cheap in V8: it makes a rope, flattened once by appendLatin1).
   let head = statusLine(status) + `date: ${options.date ?? currentHttpDate()}\r\n`;
   let declared: string | null = null;
-  for (const [name, value] of headers) {
-    if (!SERVER_OWNED.has(name)) head += `${name}: ${value}\r\n`;
-    else if (name === "content-length") declared = value;
+  for (const [name, value] of res.headers ?? []) {
+    if (!FIELD_NAME.test(name)) {
+      throw new TypeError(`invalid header field name ${JSON.stringify(name)}`);
+    }
+    if (UNSAFE_IN_VALUE.test(value)) {
+      throw new TypeError(`header field ${name} has CR, LF or NUL in its value`);
+    }
+    const lowerName = name.toLowerCase();
+    if (!SERVER_OWNED.has(lowerName)) head += `${name}: ${value}\r\n`;
+    else if (lowerName === "content-length") declared = value;
   }
 
   let contentLength: string | null;
@@ -265,8 +263,17 @@ export function serializeResponseInto(
   head += "\r\n";
 
   out.appendLatin1(head);
-  if (!bodyless && !options.head && bodyLength > 0) out.append(res.body!);
+  if (!bodyless && !options.head && bodyLength > 0) out.append(body!);
 }
+
+function typeOf(value: unknown): string {
+  return Object.prototype.toString.call(value).slice(8, -1);
+}
+
+/** A field name is a token (RFC 9110 §5.1). */
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What must never reach the wire inside a field value (RFC 9110 §5.5). */
+const UNSAFE_IN_VALUE = /[\r\n\0]/;
 
 /**
  * A small `text/plain` response for the server's own errors: the status
@@ -276,17 +283,15 @@ export function serializeResponseInto(
  * @example
  * ```ts
  * import { textResponse } from "./response.ts";
- * const parts = textResponse(503, "503 Service Unavailable: too many connections");
- * console.log(parts.status, parts.headers.get("content-type")); // 503 "text/plain; charset=utf-8"
+ * const response = textResponse(503, "503 Service Unavailable: too many connections");
+ * console.log(response.status, response.body); // 503 "503 Service Unavailable: too many connections\n"
  * ```
  */
-export function textResponse(status: number, text: string): ResponseParts {
-  return {
-    status,
-    headers: new Headers({ "content-type": "text/plain; charset=utf-8" }),
-    body: new TextEncoder().encode(text + "\n"),
-  };
+export function textResponse(status: number, text: string): Http1Response {
+  return { status, headers: TEXT_PLAIN, body: text + "\n" };
 }
+
+const TEXT_PLAIN: readonly [string, string][] = [["content-type", "text/plain; charset=utf-8"]];
 
 /**
  * The interim `100 Continue` response (RFC 9110 §15.2.1), sent before reading

@@ -3,7 +3,7 @@
  *
  * ```ts ignore
  * import { serveHttp1 } from "./lib/http1/server.ts";
- * const server = serveHttp1({ port: 8000 }, (req) => new Response(`you asked for ${new URL(req.url).pathname}`));
+ * const server = serveHttp1({ port: 8000 }, (req) => ({ status: 200, body: `you asked for ${req.pathname}\n` }));
  * await server.finished;
  * ```
  *
@@ -14,6 +14,10 @@
  * - `parser.ts` — pure request-head parser: bytes → validated head.
  * - `fields.ts` — Content-Length / Transfer-Encoding / Connection / Expect rules.
  * - `chunked.ts` — incremental chunked-body decoder.
+ * - `message.ts` — what a handler gets and gives: {@linkcode Http1Request}
+ *   (the parsed head and body) and {@linkcode Http1Response} (status, fields,
+ *   body). Not the Web `Request`/`Response`: building those in JavaScript
+ *   costs more than the whole rest of a request (see that module).
  * - `response.ts` — response serializer and the cached `Date`.
  * - `errors.ts` — {@linkcode HttpParseError}: one code per failure kind.
  * - `reader.ts`, `connection.ts` — the I/O shell: reads with deadlines, the
@@ -33,21 +37,20 @@
  * - Requests are handled one at a time per connection, so pipelined requests
  *   are answered in order (RFC 9112 §9.3.2).
  * - `OPTIONS *` is answered by the server itself (`200`, no content) because
- *   an asterisk-form target cannot be expressed as a `Request` URL; TRACE and
- *   CONNECT get 501.
+ *   an asterisk-form target names no resource; TRACE and CONNECT get 501.
  * - Bodies are buffered whole (bounded by `maxBodyBytes`) before the handler
- *   runs, and response bodies are read fully (bounded) and sent with
- *   Content-Length; there is no streaming and no chunked responses.
+ *   runs, and responses are whole bodies sent with Content-Length; there is
+ *   no streaming and no chunked responses.
  *
  * @module
  */
-import { Http1Connection, type Http1ConnInfo, type Http1Handler } from "./connection.ts";
+import { Http1Connection } from "./connection.ts";
 import { HttpParseError } from "./errors.ts";
 import { type Http1Limits, resolveLimits } from "./limits.ts";
+import { type Http1Handler, Http1Request, type Http1Response } from "./message.ts";
 import { serializeResponse, textResponse } from "./response.ts";
 
-export type { Http1ConnInfo, Http1Handler };
-export { HttpParseError };
+export { type Http1Handler, Http1Request, type Http1Response, HttpParseError };
 
 /**
  * Options for {@linkcode serveHttp1}.
@@ -56,7 +59,7 @@ export { HttpParseError };
  * ```ts
  * import { type Http1ServeOptions, serveHttp1 } from "./server.ts";
  * const options: Http1ServeOptions = { port: 0, limits: { maxConnections: 64 }, onListen() {} };
- * const server = serveHttp1(options, () => new Response("ok"));
+ * const server = serveHttp1(options, () => ({ status: 200, body: "ok" }));
  * await server.shutdown();
  * ```
  */
@@ -85,7 +88,7 @@ export interface Http1ServeOptions {
  * @example
  * ```ts
  * import { type Http1Server, serveHttp1 } from "./server.ts";
- * const server: Http1Server = serveHttp1({ port: 0, onListen() {} }, () => new Response("ok"));
+ * const server: Http1Server = serveHttp1({ port: 0, onListen() {} }, () => ({ status: 200 }));
  * console.log(server.addr.port > 0); // true
  * await server.shutdown();
  * ```
@@ -114,7 +117,7 @@ export interface Http1Server {
  * @example Serve, make one request, shut down
  * ```ts
  * import { serveHttp1 } from "./server.ts";
- * const server = serveHttp1({ port: 0, onListen() {} }, (req) => new Response(req.method));
+ * const server = serveHttp1({ port: 0, onListen() {} }, (req) => ({ status: 200, body: req.method }));
  * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
  * console.log(await res.text()); // "GET"
  * await server.shutdown();

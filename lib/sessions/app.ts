@@ -1,17 +1,65 @@
 /**
- * The cookie server's application: a `Request → Response` handler that tells a
- * new visitor from a returning one by the `session_id` cookie. It knows nothing
- * of sockets, so the same handler runs behind the hand-written HTTP/1.1 server
- * and behind `Deno.serve`.
+ * The cookie server's application: tells a new visitor from a returning one
+ * by the `session_id` cookie. It knows nothing of sockets: it reads the few
+ * request facts it needs ({@linkcode CookieAppRequest}) and answers with a
+ * status, fields and a page ({@linkcode CookieAppResponse}). The hand-written
+ * HTTP/1.1 server's `Http1Request` and `Http1Response` have exactly that
+ * shape; {@linkcode createWebCookieApp} puts the same app behind `Deno.serve`.
  *
  * @module
  */
-import { type Cookie, getCookies, setCookie } from "jsr:@std/http@1.1.3/cookie";
+import { type Cookie, setCookie } from "jsr:@std/http@1.1.3/cookie";
+import { findCookie } from "./cookie_header.ts";
 import { renderPage, type VisitOutcome } from "./page.ts";
 import { isWellFormedSessionId, SESSION_TTL_MS, type SessionStore } from "./session.ts";
 
 /** The cookie that carries the session id. */
 export const SESSION_COOKIE = "session_id";
+
+/**
+ * What the app reads from a request.
+ *
+ * @example
+ * ```ts
+ * import type { CookieAppRequest } from "./app.ts";
+ * const request: CookieAppRequest = {
+ *   method: "GET",
+ *   pathname: "/",
+ *   origin: "http://localhost:8080",
+ *   header: (name) => (name === "cookie" ? "session_id=abc" : null),
+ * };
+ * console.log(request.header("cookie")); // "session_id=abc"
+ * ```
+ */
+export interface CookieAppRequest {
+  /** Method token, e.g. `"GET"`. */
+  readonly method: string;
+  /** The path without the query, e.g. `"/logout"`. */
+  readonly pathname: string;
+  /** The request URL's origin, e.g. `"http://localhost:8080"`; `https:` means TLS. */
+  readonly origin: string;
+  /** A request header's value (name in lower case), or `null`. */
+  header(name: string): string | null;
+}
+
+/**
+ * What the app answers.
+ *
+ * @example
+ * ```ts
+ * import type { CookieAppResponse } from "./app.ts";
+ * const notFound: CookieAppResponse = { status: 404, headers: [], body: "Not Found\n" };
+ * console.log(notFound.status); // 404
+ * ```
+ */
+export interface CookieAppResponse {
+  /** Status code. */
+  status: number;
+  /** Header fields in order; `Set-Cookie` may repeat. */
+  headers: [string, string][];
+  /** The body text (UTF-8 on the wire). */
+  body: string;
+}
 
 /** Options for {@linkcode createCookieApp}. */
 export interface CookieAppOptions {
@@ -25,12 +73,7 @@ export interface CookieAppOptions {
   now?: () => number;
 }
 
-/**
- * Headers on every page: it is personal (never cached) and needs no script.
- * Name-value pairs rather than a `Headers` object: the page's `Response` takes
- * them, plus its Set-Cookie, in one go (cheaper than `new Headers` and then
- * `append`).
- */
+/** Headers on every page: it is personal (never cached) and needs no script. */
 const PAGE_HEADERS: readonly [string, string][] = [
   ["content-type", "text/html; charset=utf-8"],
   ["cache-control", "no-store"],
@@ -41,29 +84,37 @@ const PAGE_HEADERS: readonly [string, string][] = [
   ["referrer-policy", "same-origin"],
 ];
 
+/** `text/plain` for the short answers (404, 405, 403, 303). */
+const TEXT_PLAIN: [string, string] = ["content-type", "text/plain; charset=utf-8"];
+
 /**
- * Builds the handler. Routes: `GET`/`HEAD /` shows the page (creating or
- * continuing a session); `POST /logout` ends the session and redirects with 303;
- * other methods on those paths get 405 with `Allow`; anything else 404.
+ * Builds the app. Routes: `GET`/`HEAD /` shows the page (creating or
+ * continuing a session); `POST /logout` ends the session and redirects with
+ * 303; other methods on those paths get 405 with `Allow`; anything else 404.
  *
- * @example Serve it with Deno.serve
+ * @example Behind the hand-written HTTP/1.1 server
  * ```ts ignore
  * import { createCookieApp } from "./app.ts";
  * import { MemorySessionStore } from "./memory_store.ts";
- * Deno.serve(createCookieApp({ store: new MemorySessionStore() }));
+ * import { serveHttp1 } from "../http1/server.ts";
+ * serveHttp1({ port: 8080 }, createCookieApp({ store: new MemorySessionStore() }));
  * ```
  */
 export function createCookieApp(
   options: CookieAppOptions,
-): (request: Request) => Promise<Response> {
+): (request: CookieAppRequest) => Promise<CookieAppResponse> {
   const { store } = options;
   const log = options.log ?? console.log;
   const now = options.now ?? Date.now;
   const maxAgeSeconds = Math.floor((options.ttlMs ?? SESSION_TTL_MS) / 1000);
 
-  /** The `session_id` cookie with the attributes every Set-Cookie of it carries. */
-  function sessionCookie(value: string, secure: boolean, maxAge: number): Cookie {
-    return {
+  /**
+   * A `session_id` Set-Cookie value with the attributes every one of them
+   * carries, written by @std/http's setCookie. Called only while building the
+   * app: per request, only the id changes.
+   */
+  function sessionCookie(value: string, secure: boolean, maxAge: number): string {
+    const cookie: Cookie = {
       name: SESSION_COOKIE,
       value,
       path: "/",
@@ -72,25 +123,22 @@ export function createCookieApp(
       maxAge,
       secure,
     };
-  }
-
-  /**
-   * What follows `session_id=<id>; ` in the page's Set-Cookie, e.g.
-   * `HttpOnly; Max-Age=604800; SameSite=Lax; Path=/`. It is the same for
-   * every visitor, so @std/http's setCookie writes it once per scheme here,
-   * not once per request.
-   */
-  function cookieAttributes(secure: boolean): string {
     const headers = new Headers();
-    setCookie(headers, sessionCookie("", secure, maxAgeSeconds));
-    const value = headers.get("set-cookie")!;
-    return value.slice(value.indexOf(";") + 2);
+    setCookie(headers, cookie);
+    return headers.get("set-cookie")!;
   }
-  const attributesOverHttp = cookieAttributes(false);
-  const attributesOverHttps = cookieAttributes(true);
+  /** What follows `session_id=<id>; `, e.g. `HttpOnly; Max-Age=604800; SameSite=Lax; Path=/`. */
+  const attributes = (secure: boolean) => {
+    const cookie = sessionCookie("", secure, maxAgeSeconds);
+    return cookie.slice(cookie.indexOf(";") + 2);
+  };
+  const attributesOverHttp = attributes(false);
+  const attributesOverHttps = attributes(true);
+  const clearedOverHttp = sessionCookie("", false, 0);
+  const clearedOverHttps = sessionCookie("", true, 0);
 
-  async function showPage(request: Request, url: URL): Promise<Response> {
-    const sent = readSessionCookie(request.headers);
+  async function showPage(request: CookieAppRequest): Promise<CookieAppResponse> {
+    const sent = findCookie(request.header("cookie"), SESSION_COOKIE);
     const time = now();
     // Only an id of the shape this server issues is worth a lookup.
     const known = sent !== undefined && isWellFormedSessionId(sent)
@@ -104,69 +152,87 @@ export function createCookieApp(
     log(describe(request, outcome));
 
     // The id is base64url (isWellFormedSessionId), so it needs no escaping.
-    const attributes = isSecure(url) ? attributesOverHttps : attributesOverHttp;
+    const attributes = isSecure(request) ? attributesOverHttps : attributesOverHttp;
     const cookie = `${SESSION_COOKIE}=${outcome.session.id}; ${attributes}`;
-    const html = renderPage(outcome, {
+    const body = renderPage(outcome, {
       storeDescription: store.description,
       cookieAttributes: attributes,
-      origin: url.origin,
+      origin: request.origin,
     });
-    return new Response(html, { headers: [...PAGE_HEADERS, ["set-cookie", cookie]] });
+    return { status: 200, headers: [...PAGE_HEADERS, ["set-cookie", cookie]], body };
   }
 
-  async function logout(request: Request, url: URL): Promise<Response> {
+  async function logout(request: CookieAppRequest): Promise<CookieAppResponse> {
     // SameSite=Lax already keeps the cookie off cross-site POSTs; checking Origin
     // as well refuses a forged logout even from browsers that ignore SameSite.
-    const origin = request.headers.get("origin");
-    if (origin !== null && origin !== url.origin) {
+    const origin = request.header("origin");
+    if (origin !== null && origin !== request.origin) {
       log(`POST /logout 403: cross-site request from Origin ${origin}`);
-      return new Response("Cross-site logout refused.\n", { status: 403 });
+      return { status: 403, headers: [TEXT_PLAIN], body: "Cross-site logout refused.\n" };
     }
-    const sent = readSessionCookie(request.headers);
+    const sent = findCookie(request.header("cookie"), SESSION_COOKIE);
     const ending = sent !== undefined && isWellFormedSessionId(sent);
     if (ending) await store.delete(sent);
     log(`POST /logout 303: ${ending ? "session deleted" : "no session to end"}`);
-    const headers = new Headers({ location: "/", "content-type": "text/plain; charset=utf-8" });
-    setCookie(headers, sessionCookie("", isSecure(url), 0));
-    return new Response("Logged out. See /.\n", { status: 303, headers });
+    return {
+      status: 303,
+      headers: [
+        ["location", "/"],
+        TEXT_PLAIN,
+        ["set-cookie", isSecure(request) ? clearedOverHttps : clearedOverHttp],
+      ],
+      body: "Logged out. See /.\n",
+    };
   }
 
-  return async function handle(request: Request): Promise<Response> {
+  return async function handle(request: CookieAppRequest): Promise<CookieAppResponse> {
+    const { method, pathname } = request;
+    if (pathname === "/") {
+      if (method === "GET" || method === "HEAD") return await showPage(request);
+      return methodNotAllowed(method, pathname, "GET, HEAD", log);
+    }
+    if (pathname === "/logout") {
+      if (method === "POST") return await logout(request);
+      return methodNotAllowed(method, pathname, "POST", log);
+    }
+    log(`${method} ${pathname} 404`);
+    return { status: 404, headers: [TEXT_PLAIN], body: "Not Found\n" };
+  };
+}
+
+/**
+ * The same app as a Web handler, for `Deno.serve`: the cookie server's
+ * "twin" in the benchmarks, and the app on its own in tests.
+ *
+ * @example
+ * ```ts ignore
+ * import { createWebCookieApp } from "./app.ts";
+ * import { MemorySessionStore } from "./memory_store.ts";
+ * Deno.serve(createWebCookieApp({ store: new MemorySessionStore() }));
+ * ```
+ */
+export function createWebCookieApp(
+  options: CookieAppOptions,
+): (request: Request) => Promise<Response> {
+  const app = createCookieApp(options);
+  return async (request) => {
     const url = new URL(request.url);
-    if (url.pathname === "/") {
-      if (request.method === "GET" || request.method === "HEAD") {
-        return await showPage(request, url);
-      }
-      return methodNotAllowed(request.method, url, "GET, HEAD", log);
-    }
-    if (url.pathname === "/logout") {
-      if (request.method === "POST") return await logout(request, url);
-      return methodNotAllowed(request.method, url, "POST", log);
-    }
-    log(`${request.method} ${url.pathname} 404`);
-    return new Response("Not Found\n", { status: 404 });
+    const answer = await app({
+      method: request.method,
+      pathname: url.pathname,
+      origin: url.origin,
+      header: (name) => request.headers.get(name),
+    });
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
   };
 }
 
 /** `Secure` only over TLS: a browser on plain HTTP would refuse to store a Secure cookie. */
-function isSecure(url: URL): boolean {
-  return url.protocol === "https:";
+function isSecure(request: CookieAppRequest): boolean {
+  return request.origin.startsWith("https:");
 }
 
-/**
- * The `session_id` value the request carries, if any, parsed per RFC 6265 §5.4.
- * An unparsable `Cookie` header (other apps on `localhost` can leave odd cookies
- * behind) counts as none rather than failing the request.
- */
-function readSessionCookie(headers: Headers): string | undefined {
-  try {
-    return getCookies(headers)[SESSION_COOKIE];
-  } catch {
-    return undefined; // e.g. a cookie pair starting with "="
-  }
-}
-
-function describe(request: Request, outcome: VisitOutcome): string {
+function describe(request: CookieAppRequest, outcome: VisitOutcome): string {
   const { session } = outcome;
   const line = `${request.method} / 200`;
   if (outcome.kind === "returning") {
@@ -178,10 +244,10 @@ function describe(request: Request, outcome: VisitOutcome): string {
 
 function methodNotAllowed(
   method: string,
-  url: URL,
+  pathname: string,
   allow: string,
   log: (line: string) => void,
-): Response {
-  log(`${method} ${url.pathname} 405: allowed ${allow}`);
-  return new Response("Method Not Allowed\n", { status: 405, headers: { allow } });
+): CookieAppResponse {
+  log(`${method} ${pathname} 405: allowed ${allow}`);
+  return { status: 405, headers: [["allow", allow], TEXT_PLAIN], body: "Method Not Allowed\n" };
 }
