@@ -1,6 +1,11 @@
 import { assert, assertEquals, assertLess, assertMatch } from "@std/assert";
 import { NEW_CONNECTION_GRACE_MS } from "../lib/http1/connection.ts";
-import { type Http1Handler, type Http1Limits, serveHttp1 } from "../lib/http1/mod.ts";
+import {
+  CROWDED_CONNECTIONS,
+  type Http1Handler,
+  type Http1Limits,
+  serveHttp1,
+} from "../lib/http1/mod.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -136,6 +141,26 @@ Deno.test("server: keep-alive serves two requests on one connection", async () =
     assertEquals((await client.read()).body, "GET /two -");
   } finally {
     client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: past CROWDED_CONNECTIONS, every keep-alive connection is still served", async () => {
+  // Above the threshold each next read is paced by a shared timer tick; every
+  // connection must still get every answer, in order.
+  const { server, port } = start();
+  const clients = await Promise.all(
+    Array.from({ length: CROWDED_CONNECTIONS + 20 }, () => Client.open(port)),
+  );
+  try {
+    await Promise.all(clients.map(async (client, i) => {
+      for (let n = 1; n <= 3; n++) {
+        await client.write(GET(`/c${i}/${n}`));
+        assertEquals((await client.read()).body, `GET /c${i}/${n} -`);
+      }
+    }));
+  } finally {
+    for (const client of clients) client.close();
     await server.shutdown();
   }
 });

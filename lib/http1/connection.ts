@@ -41,6 +41,7 @@ import {
  *   log: console.log,
  *   secure: false,
  *   fallbackAuthority: "127.0.0.1:8000",
+ *   paceNextRead: () => null,
  * };
  * console.log(ctx.secure); // false
  * ```
@@ -56,6 +57,12 @@ export interface ConnectionContext {
   secure: boolean;
   /** `host:port` used as the URL authority for HTTP/1.0 requests without Host. */
   fallbackAuthority: string;
+  /**
+   * When the server is crowded, a promise to wait on before reading a keep-alive
+   * connection's next request; otherwise `null` (see `CROWDED_CONNECTIONS` in
+   * server.ts).
+   */
+  paceNextRead(): Promise<void> | null;
 }
 
 /** Thrown when a response write does not complete in time. */
@@ -90,6 +97,7 @@ const MAX_HELD_BYTES = OutputBuffer.KEPT_BYTES / 2;
  *   log: console.log,
  *   secure: false,
  *   fallbackAuthority: "localhost:8000",
+ *   paceNextRead: () => null,
  * });
  * await c.done;
  * ```
@@ -172,9 +180,9 @@ export class Http1Connection {
         //    (RFC 9112 §9.5).
         if (this.#reader.size === 0) {
           this.#idle = true;
-          const outcome = await this.#fill(
-            first ? acceptDeadline : Date.now() + limits.idleTimeoutMs,
-          );
+          const outcome = first
+            ? await this.#fill(acceptDeadline)
+            : await this.#fill(Date.now() + limits.idleTimeoutMs, { nextRequest: true });
           this.#idle = false;
           // EOF, idle timeout, closed by shutdown(), or its grace period ended.
           if (outcome !== "data") return;
@@ -372,10 +380,15 @@ export class Http1Connection {
 
   /**
    * Reads more of the request. Held responses are written first: the client
-   * may be waiting for them before it sends more.
+   * may be waiting for them before it sends more. Before a keep-alive
+   * connection's next request, a crowded server paces the read.
    */
-  async #fill(deadline: number): Promise<FillResult> {
+  async #fill(deadline: number, { nextRequest = false } = {}): Promise<FillResult> {
     await this.#flush();
+    if (nextRequest) {
+      const pace = this.#ctx.paceNextRead();
+      if (pace !== null) await pace;
+    }
     return await this.#reader.fill(deadline);
   }
 
