@@ -153,6 +153,18 @@ Deno.test("GET / answers 200 with strong ETag, Last-Modified, Date and Cache-Con
   });
 });
 
+Deno.test("every 200 and 304 from memory is whole: the responses built per version are never used up", async () => {
+  await withServer({ "index.html": PAGE }, async ({ origin }) => {
+    const etag = (await get(`${origin}/`)).headers.get("etag")!;
+    for (let i = 0; i < 3; i++) {
+      const full = await get(`${origin}/`);
+      assertEquals([full.status, full.body, full.headers.get("etag")], [200, PAGE, etag]);
+      const revalidated = await get(`${origin}/`, { headers: { "if-none-match": etag } });
+      assertEquals([revalidated.status, revalidated.headers.get("etag")], [304, etag]);
+    }
+  });
+});
+
 Deno.test("Content-Type follows the file extension", async () => {
   const files = { "a.css": "p{}", "b.json": "{}", "c.svg": "<svg/>", "d.unknownext": "?" };
   await withServer(files, async ({ origin }) => {

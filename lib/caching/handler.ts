@@ -112,7 +112,7 @@ type FoundFile =
  */
 export function createCachingHandler(
   options: CachingHandlerOptions,
-): (request: Request) => Promise<Response> {
+): (request: Request) => Response | Promise<Response> {
   const root = Deno.realPathSync(options.root);
   const cacheControl = options.cacheControl ?? "no-cache";
   const log = options.log ?? console.log;
@@ -129,26 +129,36 @@ export function createCachingHandler(
    */
   const resolvedPaths = new Map<string, { version: FileVersion; generation: number }>();
   const { changes } = options;
-  const fieldsByVersion = new WeakMap<FileVersion, VersionFields>();
+  const responsesByVersion = new WeakMap<FileVersion, VersionResponses>();
 
-  return async function handleCachingRequest(request: Request): Promise<Response> {
+  // Not async: an answer from memory is returned as a Response, not a
+  // Promise, and Deno.serve sends it without waiting a turn for a promise.
+  return function handleCachingRequest(request: Request): Response | Promise<Response> {
     const rawPath = rawPathOf(request.url);
-    let answer: Answer;
+    let answer: Answer | Promise<Answer>;
     try {
-      answer = await route(request, rawPath);
+      answer = route(request, rawPath);
     } catch (error) {
-      answer = respondWith(500, `unexpected error: ${error}`);
+      answer = internalError(error);
     }
-    log(`${request.method} ${rawPath} ${answer.response.status} ${answer.reason}`);
-    return answer.response;
+    if (answer instanceof Promise) {
+      return answer.catch(internalError).then((settled) => send(request, rawPath, settled));
+    }
+    return send(request, rawPath, answer);
   };
 
-  async function route(request: Request, rawPath: string): Promise<Answer> {
+  function send(request: Request, rawPath: string, answer: Answer): Response {
+    log(`${request.method} ${rawPath} ${answer.response.status} ${answer.reason}`);
+    return answer.response;
+  }
+
+  function route(request: Request, rawPath: string): Answer | Promise<Answer> {
     // 1. A file can be read (GET) or its header fields looked at (HEAD), nothing else.
     if (request.method !== "GET" && request.method !== "HEAD") {
       return respondWith(405, `method ${request.method} not allowed`, { allow: ALLOWED_METHODS });
     }
-    // 2. Nothing changed on disk since this path was last resolved: answer from memory.
+    // 2. Nothing changed on disk since this path was last resolved: answer from
+    //    memory, synchronously.
     const resolved = changes?.watching ? resolvedPaths.get(rawPath) : undefined;
     if (resolved !== undefined && resolved.generation === changes!.generation) {
       return respondWithVersion(
@@ -157,8 +167,14 @@ export function createCachingHandler(
         "no file event since last checked: no disk access",
       );
     }
-    // 3. Otherwise look on disk, and remember what was found as of the generation
-    //    seen *before* looking: a change during the lookup makes it stale at once.
+    return lookUp(request, rawPath);
+  }
+
+  /**
+   * Looks on disk, and remembers what was found as of the generation seen
+   * *before* looking: a change during the lookup makes it stale at once.
+   */
+  async function lookUp(request: Request, rawPath: string): Promise<Answer> {
     const generation = changes?.generation ?? 0;
     const found = await findVersion(request);
     if (found.kind === "answer") return found.answer;
@@ -255,10 +271,7 @@ export function createCachingHandler(
         return respondWith(412, reason);
       case "not-modified":
         // RFC 9110 §15.4.5: the fields a 200 would carry to update a cache, no content.
-        return {
-          response: new Response(null, { status: 304, headers: fieldsOf(version).notModified }),
-          reason,
-        };
+        return { response: responsesOf(version).notModified.clone(), reason };
       case "evaluate-range": {
         const range = selectRange(request.headers.get("range") ?? "", version.body.length);
         if (range.kind === "unsatisfiable") {
@@ -267,7 +280,7 @@ export function createCachingHandler(
           });
         }
         if (range.kind === "full") return sendFull(version, `${range.reason} (${source})`);
-        const headers = new Headers(fieldsOf(version).full);
+        const headers = new Headers(responsesOf(version).ok.headers);
         headers.set("content-range", contentRange(range.start, range.end, version.body.length));
         const part = version.body.subarray(range.start, range.end + 1);
         return { response: new Response(part, { status: 206, headers }), reason };
@@ -283,44 +296,46 @@ export function createCachingHandler(
    * Content-Length itself is left to Deno.serve, which knows the body's size.
    */
   function sendFull(version: FileVersion, reason: string): Answer {
-    const headers = fieldsOf(version).full;
-    return { response: new Response(version.body, { status: 200, headers }), reason };
+    return { response: responsesOf(version).ok.clone(), reason };
   }
 
   /**
-   * The header fields of a version's 200 and 304 responses, built once per
-   * version rather than per request (the Headers constructor validates every
-   * field). `Date` is not among them: Deno.serve adds the current one to every
-   * response, and `Last-Modified`, clamped to when the file was read, can never
-   * be later (RFC 9110 §8.8.2.1).
+   * A version's 200 and 304 responses, built once per version and cloned per
+   * request. Building one validates every header field (about 3.9 µs for the
+   * 200's five); a clone copies the validated fields and shares the body
+   * bytes, which nothing modifies (about 0.1 µs). The originals are never sent,
+   * so their bodies are never consumed. `Date` is not among the fields:
+   * Deno.serve adds the current one to every response, and `Last-Modified`,
+   * clamped to when the file was read, can never be later (RFC 9110 §8.8.2.1).
    */
-  function fieldsOf(version: FileVersion): VersionFields {
-    let fields = fieldsByVersion.get(version);
-    if (fields === undefined) {
+  function responsesOf(version: FileVersion): VersionResponses {
+    let responses = responsesByVersion.get(version);
+    if (responses === undefined) {
       // ETag, Last-Modified and Cache-Control: what 200, 206 and 304 share.
       const validators: [string, string][] = [
         ["etag", version.etag],
         ["last-modified", version.lastModifiedHeader],
         ["cache-control", cacheControl],
       ];
-      fields = {
-        notModified: new Headers(validators),
-        full: new Headers([
-          ...validators,
-          ["content-type", version.contentType],
-          ["accept-ranges", "bytes"],
-        ]),
+      const fullFields: [string, string][] = [
+        ...validators,
+        ["content-type", version.contentType],
+        ["accept-ranges", "bytes"],
+      ];
+      responses = {
+        ok: new Response(version.body, { status: 200, headers: fullFields }),
+        notModified: new Response(null, { status: 304, headers: validators }),
       };
-      fieldsByVersion.set(version, fields);
+      responsesByVersion.set(version, responses);
     }
-    return fields;
+    return responses;
   }
 }
 
-/** A version's response header fields; Response copies them and never changes them. */
-interface VersionFields {
-  full: Headers;
-  notModified: Headers;
+/** Templates of a version's responses: only ever cloned, never sent themselves. */
+interface VersionResponses {
+  ok: Response;
+  notModified: Response;
 }
 
 /** `Deno.statSync`, with the error returned rather than thrown. */
@@ -343,6 +358,10 @@ function refused(status: number, reason: string, headers?: Record<string, string
 }
 
 /** A short plain-text response for everything that is not a file. */
+function internalError(error: unknown): Answer {
+  return respondWith(500, `unexpected error: ${error}`);
+}
+
 function respondWith(status: number, reason: string, headers: Record<string, string> = {}): Answer {
   const body = `${status} ${STATUS_TEXT[status as keyof typeof STATUS_TEXT]}\n`;
   return {
