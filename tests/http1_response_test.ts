@@ -105,3 +105,57 @@ Deno.test("response: textResponse", () => {
   const response = textResponse(400, "400 Bad Request: why");
   assertEquals(response.body, "400 Bad Request: why\n");
 });
+
+Deno.test("response: a string body is sent as UTF-8, Content-Length in bytes", () => {
+  const out = serializeResponse({ status: 200, body: "héllo ✓" }, { date: DATE });
+  const decoded = new TextDecoder().decode(out);
+  assertEquals(decoded.split("\r\n\r\n")[1], "héllo ✓");
+  assertEquals(decoded.includes("content-length: 10\r\n"), true); // é: 2 bytes, ✓: 3
+});
+
+Deno.test("response: name-value pairs keep their order and case, and may repeat", () => {
+  const out = text(serializeResponse({
+    status: 200,
+    headers: [["X-First", "1"], ["set-cookie", "a=1"], ["set-cookie", "b=2"], [
+      "Content-Length",
+      "7",
+    ]],
+    body: "abc",
+  }, { date: DATE }));
+  assertEquals(
+    out,
+    `HTTP/1.1 200 OK\r\ndate: ${DATE}\r\nX-First: 1\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n` +
+      "content-length: 3\r\n\r\nabc",
+  );
+});
+
+Deno.test("response: a field that could break the head is refused, not written", () => {
+  const cases: [string, string][] = [
+    ["x-injected", "a\r\nset-cookie: stolen=1"],
+    ["x-lf", "a\nb"],
+    ["x-nul", "a\0b"],
+    ["bad name", "1"],
+    ["x:colon", "1"],
+    ["", "1"],
+    ["x-wide", "snowman ☃"],
+  ];
+  for (const field of cases) {
+    assertThrows(
+      () => serializeResponse({ status: 200, headers: [field], body: "x" }),
+      TypeError,
+      undefined,
+      JSON.stringify(field),
+    );
+  }
+});
+
+Deno.test("response: a body that is neither string nor bytes is refused", () => {
+  const stream = new Response("x").body;
+  assertThrows(
+    // @ts-expect-error: a Web Response's stream, as a JavaScript caller could pass
+    () => serializeResponse({ status: 200, body: stream }),
+    TypeError,
+    "ReadableStream",
+  );
+  stream!.cancel();
+});

@@ -1,0 +1,24 @@
+import { assertEquals } from "@std/assert";
+import { findCookie } from "../lib/sessions/cookie_header.ts";
+
+Deno.test("findCookie: the value of a named cookie in a Cookie header", () => {
+  const cases: [header: string | null, expected: string | undefined][] = [
+    ["session_id=abc", "abc"],
+    ["theme=dark; session_id=abc; lang=en", "abc"],
+    ["theme=dark;session_id=abc", "abc"], // no space after ";"
+    ["  session_id = abc  ", "abc"], // whitespace around name and value
+    ["session_id=", ""],
+    ['session_id="abc"', "abc"], // DQUOTE-wrapped cookie-value (RFC 6265 §4.1.1)
+    ["session_id=first; session_id=second", "first"], // the most specific path comes first
+    ["xsession_id=abc", undefined], // a longer name is another cookie
+    ["session_idx=abc", undefined],
+    ["=junk; novalue; session_id=abc", "abc"], // odd pairs are skipped
+    ["session_id", undefined],
+    ["a=b=c; session_id=x=y", "x=y"], // "=" inside a value belongs to it
+    ["", undefined],
+    [null, undefined],
+  ];
+  for (const [header, expected] of cases) {
+    assertEquals(findCookie(header, "session_id"), expected, String(header));
+  }
+});
