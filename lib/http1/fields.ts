@@ -13,7 +13,7 @@
  * @module
  */
 import { HttpParseError } from "./errors.ts";
-import { TCHAR } from "./syntax.ts";
+import { isToken } from "./syntax.ts";
 
 /**
  * How the body of a request is delimited (RFC 9112 §6.3).
@@ -189,13 +189,4 @@ function trimOws(s: string): string {
   while (start < end && (s[start] === " " || s[start] === "\t")) start++;
   while (end > start && (s[end - 1] === " " || s[end - 1] === "\t")) end--;
   return s.slice(start, end);
-}
-
-function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff || TCHAR[c] !== 1) return false;
-  }
-  return true;
 }

@@ -19,6 +19,7 @@
 import { currentHttpDate } from "../http_date.ts";
 import { statusText } from "./errors.ts";
 import type { Http1Response } from "./message.ts";
+import { isToken } from "./syntax.ts";
 
 /**
  * Header fields the server owns: hop-by-hop fields (RFC 9110 §7.6.1) and the
@@ -232,7 +233,7 @@ export function serializeResponseInto(
   let head = statusLine(status) + `date: ${options.date ?? currentHttpDate()}\r\n`;
   let declared: string | null = null;
   for (const [name, value] of res.headers ?? []) {
-    if (!FIELD_NAME.test(name)) {
+    if (!isToken(name)) { // a field name is a token (RFC 9110 §5.1)
       throw new TypeError(`invalid header field name ${JSON.stringify(name)}`);
     }
     if (UNSAFE_IN_VALUE.test(value)) {
@@ -270,8 +271,6 @@ function typeOf(value: unknown): string {
   return Object.prototype.toString.call(value).slice(8, -1);
 }
 
-/** A field name is a token (RFC 9110 §5.1). */
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** What must never reach the wire inside a field value (RFC 9110 §5.5). */
 const UNSAFE_IN_VALUE = /[\r\n\0]/;
 

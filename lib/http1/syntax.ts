@@ -87,6 +87,24 @@ export const TCHAR: Uint8Array = table((b) =>
 );
 
 /**
+ * Whether `s` is a token (RFC 9110 §5.6.2): one or more {@linkcode TCHAR}s.
+ *
+ * @example
+ * ```ts
+ * import { isToken } from "./syntax.ts";
+ * console.log(isToken("chunked"), isToken("bad name"), isToken("")); // true false false
+ * ```
+ */
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || TCHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
+/**
  * Bytes allowed inside a field value (RFC 9110 §5.5): HTAB, SP, VCHAR and
  * obs-text (0x80–0xFF). Everything else — NUL, CR, LF, other controls and
  * DEL — is rejected: such bytes are how header injection and
