@@ -180,9 +180,15 @@ export class Http1Connection {
         //    (RFC 9112 §9.5).
         if (this.#reader.size === 0) {
           this.#idle = true;
-          const outcome = first
-            ? await this.#fill(acceptDeadline)
-            : await this.#fill(Date.now() + limits.idleTimeoutMs, { nextRequest: true });
+          if (!first) {
+            // A crowded server paces the read (CROWDED_CONNECTIONS in server.ts).
+            // Nothing is held here: step 5 flushed when the buffer was empty.
+            const pace = this.#ctx.paceNextRead();
+            if (pace !== null) await pace;
+          }
+          const outcome = await this.#fill(
+            first ? acceptDeadline : Date.now() + limits.idleTimeoutMs,
+          );
           this.#idle = false;
           // EOF, idle timeout, closed by shutdown(), or its grace period ended.
           if (outcome !== "data") return;
@@ -380,15 +386,10 @@ export class Http1Connection {
 
   /**
    * Reads more of the request. Held responses are written first: the client
-   * may be waiting for them before it sends more. Before a keep-alive
-   * connection's next request, a crowded server paces the read.
+   * may be waiting for them before it sends more.
    */
-  async #fill(deadline: number, { nextRequest = false } = {}): Promise<FillResult> {
+  async #fill(deadline: number): Promise<FillResult> {
     await this.#flush();
-    if (nextRequest) {
-      const pace = this.#ctx.paceNextRead();
-      if (pace !== null) await pace;
-    }
     return await this.#reader.fill(deadline);
   }
 
