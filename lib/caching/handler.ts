@@ -357,11 +357,12 @@ function refused(status: number, reason: string, headers?: Record<string, string
   return { kind: "refused", answer: respondWith(status, reason, headers) };
 }
 
-/** A short plain-text response for everything that is not a file. */
+/** An exception anywhere in answering: 500, with the error in the log only. */
 function internalError(error: unknown): Answer {
   return respondWith(500, `unexpected error: ${error}`);
 }
 
+/** A short plain-text response for everything that is not a file. */
 function respondWith(status: number, reason: string, headers: Record<string, string> = {}): Answer {
   const body = `${status} ${STATUS_TEXT[status as keyof typeof STATUS_TEXT]}\n`;
   return {
