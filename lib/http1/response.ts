@@ -179,7 +179,7 @@ export interface SerializeOptions {
  */
 export function serializeResponse(res: Http1Response, options: SerializeOptions = {}): Uint8Array {
   // Sized for a small response (the server's own errors); it grows if needed.
-  const out = new OutputBuffer(512 + 3 * (res.body?.length ?? 0));
+  const out = new OutputBuffer(512 + (res.body?.length ?? 0));
   serializeResponseInto(out, res, options);
   return out.bytes;
 }
