@@ -191,12 +191,45 @@ const cases: Case[] = [
   },
 ];
 
+/** Headers that count how often each field is read. */
+class CountingHeaders extends Headers {
+  reads = new Map<string, number>();
+  override get(name: string): string | null {
+    this.reads.set(name, (this.reads.get(name) ?? 0) + 1);
+    return super.get(name);
+  }
+}
+
 Deno.test("evaluatePreconditions follows RFC 9110 §13.2.2", async (t) => {
   for (const { name, method = "GET", headers, outcome, reason } of cases) {
     await t.step(name, () => {
-      const decision = evaluatePreconditions(method, new Headers(headers), CURRENT);
+      const counting = new CountingHeaders(headers);
+      const decision = evaluatePreconditions(method, counting, CURRENT);
       assertEquals(decision.outcome, outcome);
       if (reason !== undefined) assertStringIncludes(decision.reason, reason);
+      // On a server each read is a call into the runtime: no field is read twice.
+      for (const [field, count] of counting.reads) {
+        assertEquals(count, 1, `${field} read ${count}×`);
+      }
     });
   }
+});
+
+Deno.test("evaluatePreconditions reads five fields for a plain GET, three for a revalidation", () => {
+  const plain = new CountingHeaders();
+  evaluatePreconditions("GET", plain, CURRENT);
+  assertEquals([...plain.reads.keys()], [
+    "if-match",
+    "if-unmodified-since",
+    "if-none-match",
+    "if-modified-since",
+    "range",
+  ]);
+  const revalidation = new CountingHeaders({ "if-none-match": '"v2"' });
+  assertEquals(evaluatePreconditions("GET", revalidation, CURRENT).outcome, "not-modified");
+  assertEquals([...revalidation.reads.keys()], [
+    "if-match",
+    "if-unmodified-since",
+    "if-none-match",
+  ]);
 });

@@ -60,12 +60,13 @@ export function evaluatePreconditions(
   headers: Headers,
   current: CurrentValidators,
 ): PreconditionDecision {
+  // Each field is read once, and only when its step is reached: on a server,
+  // every read of a request field is a call into the runtime.
   const currentTag: EntityTag = { weak: false, opaqueTag: current.etag };
   const isGetOrHead = method === "GET" || method === "HEAD";
-  const ifMatch = headers.get("if-match");
-  const ifNoneMatch = headers.get("if-none-match");
 
   // Step 1 (§13.1.1): If-Match, strong comparison. False → 412.
+  const ifMatch = headers.get("if-match");
   if (ifMatch !== null) {
     if (!conditionMatches(ifMatch, currentTag, strongMatch)) {
       return {
@@ -76,17 +77,21 @@ export function evaluatePreconditions(
   } else {
     // Step 2 (§13.1.4): only without If-Match, If-Unmodified-Since. False → 412.
     // An invalid date is ignored, as if the field were absent.
-    const ifUnmodifiedSince = parseDateField(headers, "if-unmodified-since");
-    if (ifUnmodifiedSince !== undefined && current.lastModified > ifUnmodifiedSince) {
+    const ifUnmodifiedSince = headers.get("if-unmodified-since");
+    const date = ifUnmodifiedSince === null ? undefined : parseHttpDate(ifUnmodifiedSince);
+    if (date !== undefined && current.lastModified > date) {
       return {
         outcome: "precondition-failed",
         reason: `modified at ${formatHttpDate(current.lastModified * 1000)}, ` +
-          `after If-Unmodified-Since ${headers.get("if-unmodified-since")}`,
+          `after If-Unmodified-Since ${ifUnmodifiedSince}`,
       };
     }
   }
 
   // Step 3 (§13.1.2): If-None-Match, weak comparison. False → 304 for GET/HEAD, else 412.
+  const ifNoneMatch = headers.get("if-none-match");
+  // Read in step 4, which only GET and HEAD reach (§13.1.3: ignored for other methods).
+  let ifModifiedSince: string | null = null;
   if (ifNoneMatch !== null) {
     if (conditionMatches(ifNoneMatch, currentTag, weakMatch)) {
       return isGetOrHead
@@ -97,19 +102,20 @@ export function evaluatePreconditions(
   } else if (isGetOrHead) {
     // Step 4 (§13.1.3): only without If-None-Match, If-Modified-Since. False → 304.
     // Ignored when the date is invalid; compared in whole seconds.
-    const ifModifiedSince = parseDateField(headers, "if-modified-since");
-    if (ifModifiedSince !== undefined && current.lastModified <= ifModifiedSince) {
+    ifModifiedSince = headers.get("if-modified-since");
+    const date = ifModifiedSince === null ? undefined : parseHttpDate(ifModifiedSince);
+    if (date !== undefined && current.lastModified <= date) {
       return {
         outcome: "not-modified",
-        reason: `not modified since If-Modified-Since ${headers.get("if-modified-since")}`,
+        reason: `not modified since If-Modified-Since ${ifModifiedSince}`,
       };
     }
   }
 
   // Step 5 (§13.1.5): a GET with Range and If-Range gets a partial response only if
   // If-Range still matches. Range is defined for GET alone (§14.2).
-  const range = headers.get("range");
-  if (method === "GET" && range !== null) {
+  const range = method === "GET" ? headers.get("range") : null;
+  if (range !== null) {
     const ifRange = headers.get("if-range");
     if (ifRange === null) return { outcome: "evaluate-range", reason: range };
     if (ifRangeMatches(ifRange, currentTag, current.lastModified)) {
@@ -122,7 +128,10 @@ export function evaluatePreconditions(
   }
 
   // Step 6: no precondition stopped the request; say why the client needs the body.
-  return { outcome: "send-full", reason: explainFullResponse(headers, current) };
+  return {
+    outcome: "send-full",
+    reason: explainFullResponse(ifNoneMatch, ifModifiedSince, current),
+  };
 }
 
 /** `*` matches any current representation; a list matches if any member does. */
@@ -145,17 +154,15 @@ function ifRangeMatches(fieldValue: string, current: EntityTag, lastModified: nu
   return parseHttpDate(fieldValue) === lastModified;
 }
 
-function parseDateField(headers: Headers, name: string): number | undefined {
-  const value = headers.get(name);
-  return value === null ? undefined : parseHttpDate(value);
-}
-
-function explainFullResponse(headers: Headers, current: CurrentValidators): string {
-  const ifNoneMatch = headers.get("if-none-match");
+/** Why the client needs the whole body, from the fields steps 3 and 4 read (null: absent or not read). */
+function explainFullResponse(
+  ifNoneMatch: string | null,
+  ifModifiedSince: string | null,
+  current: CurrentValidators,
+): string {
   if (ifNoneMatch !== null) {
     return `ETag changed: client has ${brief(ifNoneMatch)}, current is ${brief(current.etag)}`;
   }
-  const ifModifiedSince = headers.get("if-modified-since");
   if (ifModifiedSince === null) return "no validators in request";
   if (parseHttpDate(ifModifiedSince) === undefined) {
     return `ignored invalid If-Modified-Since ${JSON.stringify(ifModifiedSince)}`;
