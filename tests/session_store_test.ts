@@ -1,7 +1,12 @@
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import { KvSessionStore } from "../lib/sessions/kv_store.ts";
 import { MemorySessionStore } from "../lib/sessions/memory_store.ts";
-import { isWellFormedSessionId, newSessionId, type SessionStore } from "../lib/sessions/session.ts";
+import {
+  isWellFormedSessionId,
+  newSessionId,
+  type Session,
+  type SessionStore,
+} from "../lib/sessions/session.ts";
 
 Deno.test("session ids are 256-bit base64url and do not repeat", () => {
   const ids = new Set(Array.from({ length: 10_000 }, newSessionId));
@@ -118,6 +123,41 @@ Deno.test("kv store: two stores on one database share sessions and never reuse a
   } finally {
     one.close();
     two.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("kv store: a burst of visits and new sessions, each with its own number, all durable", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/sessions.kv`;
+  const store = new KvSessionStore(await Deno.openKv(path), { ttlMs: TTL });
+  let created: Session[] = [];
+  try {
+    // More than one commit can carry (64 new sessions, 256 visits): several groups.
+    created = await Promise.all(Array.from({ length: 150 }, () => store.create(T0)));
+    const numbers = created.map((session) => Number(session.name.slice("User".length)));
+    assertEquals(numbers.toSorted((a, b) => a - b), Array.from({ length: 150 }, (_, i) => i + 1));
+
+    const target = created[0];
+    const visits = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => store.recordVisit(target.id, T0 + i)),
+    );
+    const counts = visits.map((session) => session!.visits).toSorted((a, b) => a - b);
+    assertEquals(counts, Array.from({ length: 300 }, (_, i) => i + 2), "each visit its own count");
+  } finally {
+    store.close();
+  }
+  // Everything acknowledged above is on disk: a new process sees it.
+  const reopened = new KvSessionStore(await Deno.openKv(path), { ttlMs: TTL });
+  try {
+    assertEquals((await reopened.recordVisit(created[0].id, T0 + 1000))?.visits, 302);
+    const later = await Promise.all(
+      created.slice(1).map((session) => reopened.recordVisit(session.id, T0 + 1000)),
+    );
+    assertEquals(later.map((session) => session?.visits), created.slice(1).map(() => 2));
+    assertEquals((await reopened.create(T0)).name, "User151");
+  } finally {
+    reopened.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -13,6 +13,8 @@ import {
   userName,
 } from "./session.ts";
 
+import { GroupCommit } from "./group_commit.ts";
+
 const SESSIONS = "sessions";
 const USER_COUNTER: Deno.KvKey = ["counters", "users"];
 
@@ -23,6 +25,15 @@ const USER_COUNTER: Deno.KvKey = ["counters", "users"];
 const MAX_COMMIT_ATTEMPTS = 12;
 /** First retry waits up to this long; each further retry doubles it (capped at 256 ms). */
 const FIRST_BACKOFF_MS = 2;
+/**
+ * Most sessions created in one commit: each needs a check that its key is new,
+ * and Deno KV allows 100 checks per atomic operation (the counter takes one).
+ */
+const MAX_CREATES_PER_COMMIT = 64;
+/** Most sessions one commit of visits touches: `Kv.getMany` reads at most 10 keys. */
+const MAX_SESSIONS_PER_COMMIT = 10;
+/** Most visits in one commit; several visits to one session cost one write. */
+const MAX_VISITS_PER_COMMIT = 256;
 
 /** Options for {@linkcode KvSessionStore}. */
 export interface KvSessionStoreOptions {
@@ -32,16 +43,25 @@ export interface KvSessionStoreOptions {
   description?: string;
 }
 
+/** A visit waiting to be counted. */
+interface Visit {
+  id: string;
+  now: number;
+}
+
 /**
  * Sessions as KV entries under `["sessions", id]`, each written with
  * `expireIn` so KV deletes idle ones by itself. KV may delete expired keys
  * late, so reads check `lastSeen` too.
  *
- * Every update is an atomic compare-and-set on the entry's versionstamp,
- * retried with backoff on conflict: two servers counting a visit at once both
- * count. Within one process, updates to the same key are queued rather than
- * left to collide. A write is committed before the server answers, so an
- * acknowledged session or visit is never lost.
+ * Writes are group-committed (see {@linkcode GroupCommit}): visits and new
+ * sessions that arrive while a commit is in flight go together in the next
+ * one, so under load one commit, the cost that bounds this store, carries
+ * many of them. Each is still committed before the server answers, so an
+ * acknowledged session or visit is never lost, and each visit gets its own
+ * count. Every commit is an atomic compare-and-set on the versionstamps it
+ * read, retried with backoff on conflict: two servers counting a visit at
+ * once both count.
  *
  * @example
  * ```ts ignore
@@ -57,8 +77,14 @@ export class KvSessionStore implements SessionStore {
   readonly description: string;
   #kv: Deno.Kv;
   #ttlMs: number;
-  /** Per key, the promise of the last queued update; see {@linkcode KvSessionStore.#queued}. */
-  #queueTails = new Map<string, Promise<unknown>>();
+  #creates = new GroupCommit<number, Session>(
+    (times) => this.#commitWithRetry(() => this.#tryCreate(times)),
+    { maxItems: MAX_CREATES_PER_COMMIT },
+  );
+  #visits = new GroupCommit<Visit, Session | undefined>(
+    (visits) => this.#commitWithRetry(() => this.#tryRecordVisits(visits)),
+    { maxItems: MAX_VISITS_PER_COMMIT, maxKeys: MAX_SESSIONS_PER_COMMIT, keyOf: (v) => v.id },
+  );
 
   /** Wraps an open KV database; {@linkcode KvSessionStore.close} closes it. */
   constructor(kv: Deno.Kv, options: KvSessionStoreOptions = {}) {
@@ -68,44 +94,13 @@ export class KvSessionStore implements SessionStore {
   }
 
   /** {@inheritDoc SessionStore.create} */
-  async create(now: number): Promise<Session> {
-    const id = newSessionId();
-    // The user number and the session are written in one transaction, so a
-    // number is never handed out twice, even by two processes at once.
-    return await this.#queued("counter", () =>
-      this.#commitWithRetry(async () => {
-        const counter = await this.#kv.get<bigint>(USER_COUNTER);
-        const number = (counter.value ?? 0n) + 1n;
-        const session: Session = {
-          id,
-          name: userName(Number(number)),
-          visits: 1,
-          firstSeen: now,
-          lastSeen: now,
-        };
-        const result = await this.#kv.atomic()
-          .check(counter)
-          .check({ key: [SESSIONS, id], versionstamp: null })
-          .set(USER_COUNTER, number)
-          .set([SESSIONS, id], session, { expireIn: this.#ttlMs })
-          .commit();
-        return result.ok ? session : null;
-      }));
+  create(now: number): Promise<Session> {
+    return this.#creates.submit(now);
   }
 
   /** {@inheritDoc SessionStore.recordVisit} */
-  async recordVisit(id: string, now: number): Promise<Session | undefined> {
-    return await this.#queued(id, () =>
-      this.#commitWithRetry(async () => {
-        const entry = await this.#kv.get<Session>([SESSIONS, id]);
-        if (entry.value === null || now - entry.value.lastSeen >= this.#ttlMs) return undefined;
-        const session = { ...entry.value, visits: entry.value.visits + 1, lastSeen: now };
-        const result = await this.#kv.atomic()
-          .check(entry)
-          .set([SESSIONS, id], session, { expireIn: this.#ttlMs })
-          .commit();
-        return result.ok ? session : null;
-      }));
+  recordVisit(id: string, now: number): Promise<Session | undefined> {
+    return this.#visits.submit({ id, now });
   }
 
   /** {@inheritDoc SessionStore.delete} */
@@ -118,15 +113,55 @@ export class KvSessionStore implements SessionStore {
     this.#kv.close();
   }
 
-  /** Runs `task` once every update queued before it for the same key has settled. */
-  #queued<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const run = (this.#queueTails.get(key) ?? Promise.resolve()).then(task);
-    const tail = run.catch(() => {});
-    this.#queueTails.set(key, tail);
-    tail.then(() => {
-      if (this.#queueTails.get(key) === tail) this.#queueTails.delete(key);
+  /**
+   * One attempt at creating a session per time in `times`. The user numbers
+   * and the sessions are written in one transaction, so a number is never
+   * handed out twice, even by two processes at once. `null`: lost a race.
+   */
+  async #tryCreate(times: number[]): Promise<Session[] | null> {
+    const counter = await this.#kv.get<bigint>(USER_COUNTER);
+    const usersBefore = counter.value ?? 0n;
+    const sessions = times.map((now, i): Session => ({
+      id: newSessionId(),
+      name: userName(Number(usersBefore) + 1 + i),
+      visits: 1,
+      firstSeen: now,
+      lastSeen: now,
+    }));
+    const transaction = this.#kv.atomic()
+      .check(counter)
+      .set(USER_COUNTER, usersBefore + BigInt(times.length));
+    for (const session of sessions) {
+      transaction
+        .check({ key: [SESSIONS, session.id], versionstamp: null })
+        .set([SESSIONS, session.id], session, { expireIn: this.#ttlMs });
+    }
+    return (await transaction.commit()).ok ? sessions : null;
+  }
+
+  /**
+   * One attempt at counting `visits`, in order; several to one session add
+   * up, each seeing its own count. `undefined` for a visit to an unknown or
+   * expired session. `null`: another process changed a session first.
+   */
+  async #tryRecordVisits(visits: Visit[]): Promise<(Session | undefined)[] | null> {
+    const ids = [...new Set(visits.map((visit) => visit.id))];
+    const entries = await this.#kv.getMany<Session[]>(ids.map((id) => [SESSIONS, id]));
+    const read = new Map(ids.map((id, i) => [id, entries[i]]));
+    const updated = new Map<string, Session>();
+    const results = visits.map(({ id, now }) => {
+      const session = updated.get(id) ?? read.get(id)!.value;
+      if (session === null || now - session.lastSeen >= this.#ttlMs) return undefined;
+      const visited = { ...session, visits: session.visits + 1, lastSeen: now };
+      updated.set(id, visited);
+      return visited;
     });
-    return run;
+    if (updated.size === 0) return results;
+    const transaction = this.#kv.atomic();
+    for (const [id, session] of updated) {
+      transaction.check(read.get(id)!).set([SESSIONS, id], session, { expireIn: this.#ttlMs });
+    }
+    return (await transaction.commit()).ok ? results : null;
   }
 
   /**
