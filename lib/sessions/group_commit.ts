@@ -57,6 +57,8 @@ export class GroupCommit<T, R> {
   #committing = false;
 
   /**
+   * Makes a group committer; nothing is committed until the first {@linkcode GroupCommit.submit}.
+   *
    * @param commit Stores a group of items durably; one result per item, in order.
    * @param limits Bounds on the size of one group.
    */
