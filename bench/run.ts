@@ -8,9 +8,10 @@
  * interleaved (every scenario once, then again), and the table shows medians.
  *
  * Baselines: for the caching server, `Deno.serve` answering with the same
- * bytes from memory (and, in one row, with the same header fields too); for
- * the cookie server, the same session app and store behind `Deno.serve` (its
- * "twin").
+ * bytes from memory (and, in three rows that split the gap, with the same
+ * header fields too, then with the least handler that evaluates
+ * preconditions); for the cookie server, the same session app and store
+ * behind `Deno.serve` (its "twin").
  *
  * With two or more CPUs, servers are pinned to CPU 0 and wrk to the others,
  * so the load generator does not steal the server's core. While a scenario
