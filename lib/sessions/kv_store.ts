@@ -5,6 +5,7 @@
  * @module
  */
 import { delay } from "jsr:@std/async@1.5.0/delay";
+import { GroupCommit } from "./group_commit.ts";
 import {
   newSessionId,
   type Session,
@@ -12,8 +13,6 @@ import {
   type SessionStore,
   userName,
 } from "./session.ts";
-
-import { GroupCommit } from "./group_commit.ts";
 
 const SESSIONS = "sessions";
 const USER_COUNTER: Deno.KvKey = ["counters", "users"];
