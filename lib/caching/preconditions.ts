@@ -78,7 +78,7 @@ export function evaluatePreconditions(
     // Step 2 (§13.1.4): only without If-Match, If-Unmodified-Since. False → 412.
     // An invalid date is ignored, as if the field were absent.
     const ifUnmodifiedSince = headers.get("if-unmodified-since");
-    const date = ifUnmodifiedSince === null ? undefined : parseHttpDate(ifUnmodifiedSince);
+    const date = parseDateField(ifUnmodifiedSince);
     if (date !== undefined && current.lastModified > date) {
       return {
         outcome: "precondition-failed",
@@ -103,7 +103,7 @@ export function evaluatePreconditions(
     // Step 4 (§13.1.3): only without If-None-Match, If-Modified-Since. False → 304.
     // Ignored when the date is invalid; compared in whole seconds.
     ifModifiedSince = headers.get("if-modified-since");
-    const date = ifModifiedSince === null ? undefined : parseHttpDate(ifModifiedSince);
+    const date = parseDateField(ifModifiedSince);
     if (date !== undefined && current.lastModified <= date) {
       return {
         outcome: "not-modified",
@@ -152,6 +152,11 @@ function ifRangeMatches(fieldValue: string, current: EntityTag, lastModified: nu
   const tag = parseEntityTag(fieldValue);
   if (tag !== undefined) return strongMatch(tag, current);
   return parseHttpDate(fieldValue) === lastModified;
+}
+
+/** A date field's value in seconds; `undefined` when absent or not a valid HTTP-date. */
+function parseDateField(value: string | null): number | undefined {
+  return value === null ? undefined : parseHttpDate(value);
 }
 
 /** Why the client needs the whole body, from the fields steps 3 and 4 read (null: absent or not read). */
