@@ -306,7 +306,8 @@ export function createCachingHandler(
    * bytes, which nothing modifies (about 0.1 µs). The originals are never sent,
    * so their bodies are never consumed. `Date` is not among the fields:
    * Deno.serve adds the current one to every response, and `Last-Modified`,
-   * clamped to when the file was read, can never be later (RFC 9110 §8.8.2.1).
+   * clamped to a second before the file was read, can never be later (RFC 9110
+   * §8.8.2.1), even though that `Date` can lag the clock by a second.
    */
   function responsesOf(version: FileVersion): VersionResponses {
     let responses = responsesByVersion.get(version);
