@@ -461,6 +461,15 @@ Deno.test("Range requests: 206, suffix, 416, If-Range, several ranges", async ()
 
     const several = await range("bytes=0-1,5-6");
     assertEquals([several.status, several.body], [200, digits]);
+
+    // Unsatisfiable members are dropped, not fatal (RFC 9110 §14.1.2).
+    const withBeyond = await range("bytes=0-4,200-");
+    assertEquals([withBeyond.status, withBeyond.body], [206, "01234"]);
+    assertEquals(withBeyond.headers.get("content-range"), "bytes 0-4/10");
+    const beyondFirst = await range("bytes=200-,6-");
+    assertEquals([beyondFirst.status, beyondFirst.body], [206, "6789"]);
+    const twoLeft = await range("bytes=0-1,5-6,200-");
+    assertEquals([twoLeft.status, twoLeft.body], [200, digits]);
   });
 });
 
