@@ -54,7 +54,7 @@ Deno.test("parser fuzz: every valid request truncated at every position is incom
   console.log(`truncation: ${cases} prefixes`);
 });
 
-Deno.test("parser fuzz: mutated requests never throw anything but HttpParseError", () => {
+Deno.test("parser fuzz: mutated requests never throw anything but RequestError", () => {
   const seed = fuzzSeed("parser fuzz");
   const rng = new Prng(seed);
   const total = fuzzCases(20000);

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { ChunkedDecoder } from "../lib/http1/chunked.ts";
-import { HttpParseError, type HttpParseErrorCode } from "../lib/http1/errors.ts";
+import { RequestError, type RequestErrorCode } from "../lib/http1/errors.ts";
 import { resolveLimits } from "../lib/http1/limits.ts";
 
 const enc = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -58,7 +58,7 @@ Deno.test("chunked: incomplete input is not done", () => {
   assertEquals(decode("5\r\nhello\r\n0\r\n").done, false);
 });
 
-const MALFORMED: [name: string, raw: string, code: HttpParseErrorCode][] = [
+const MALFORMED: [name: string, raw: string, code: RequestErrorCode][] = [
   ["no size", "\r\nhello\r\n0\r\n\r\n", "INVALID_CHUNK_SIZE"],
   ["non-hex size", "g\r\n", "INVALID_CHUNK_SIZE"],
   ["0x prefix", "0x5\r\nhello\r\n0\r\n\r\n", "INVALID_CHUNK_SIZE"],
@@ -81,7 +81,7 @@ const MALFORMED: [name: string, raw: string, code: HttpParseErrorCode][] = [
 
 for (const [name, raw, code] of MALFORMED) {
   Deno.test(`chunked: malformed: ${name}`, () => {
-    const error = assertThrows(() => decode(raw), HttpParseError);
+    const error = assertThrows(() => decode(raw), RequestError);
     assertEquals(error.code, code, error.message);
     assertEquals(error.status, 400);
   });
@@ -92,25 +92,25 @@ Deno.test("chunked: limits", () => {
   assertEquals(decode("4\r\nabcd\r\n4\r\nefgh\r\n0\r\n\r\n", [], small).body, "abcdefgh");
   const tooLarge = assertThrows(
     () => decode("4\r\nabcd\r\n5\r\nefghi\r\n0\r\n\r\n", [], small),
-    HttpParseError,
+    RequestError,
   );
   assertEquals([tooLarge.code, tooLarge.status], ["BODY_TOO_LARGE", 413]);
   // The 413 comes from the size line, before any of that chunk's data.
   assertEquals(
-    assertThrows(() => decode("ffff\r\n", [], small), HttpParseError).code,
+    assertThrows(() => decode("ffff\r\n", [], small), RequestError).code,
     "BODY_TOO_LARGE",
   );
-  const longLine = assertThrows(() => decode(`1;${"x".repeat(20)}`, [], small), HttpParseError);
+  const longLine = assertThrows(() => decode(`1;${"x".repeat(20)}`, [], small), RequestError);
   assertEquals(longLine.code, "CHUNK_LINE_TOO_LONG");
-  const zeros = assertThrows(() => decode("0".repeat(20), [], small), HttpParseError);
+  const zeros = assertThrows(() => decode("0".repeat(20), [], small), RequestError);
   assertEquals(zeros.code, "CHUNK_LINE_TOO_LONG");
   const trailers = assertThrows(
     () => decode(`0\r\nX: ${"y".repeat(20)}\r\n\r\n`, [], small),
-    HttpParseError,
+    RequestError,
   );
   assertEquals([trailers.code, trailers.status], ["HEADERS_TOO_LARGE", 431]);
   const count = resolveLimits({ maxHeaderCount: 1 });
-  const many = assertThrows(() => decode("0\r\nA: 1\r\nB: 2\r\n\r\n", [], count), HttpParseError);
+  const many = assertThrows(() => decode("0\r\nA: 1\r\nB: 2\r\n\r\n", [], count), RequestError);
   assertEquals([many.code, many.status], ["TOO_MANY_HEADERS", 431]);
 });
 

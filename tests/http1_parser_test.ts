@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
-import { ERROR_STATUS, HttpParseError, type HttpParseErrorCode } from "../lib/http1/errors.ts";
+import { ERROR_STATUS, RequestError, type RequestErrorCode } from "../lib/http1/errors.ts";
 import {
   checkTransferEncoding,
   expectsContinue,
@@ -26,12 +26,12 @@ function parse(raw: string | Uint8Array, limits: HeadLimits = DEFAULT_LIMITS) {
 
 function assertParseError(
   raw: string | Uint8Array,
-  code: HttpParseErrorCode,
+  code: RequestErrorCode,
   limits: HeadLimits = DEFAULT_LIMITS,
-): HttpParseError {
+): RequestError {
   const error = assertThrows(
     () => parseRequestHead(typeof raw === "string" ? enc(raw) : raw, limits),
-    HttpParseError,
+    RequestError,
   );
   assertEquals(error.code, code, `${JSON.stringify(raw)}: ${error.message}`);
   assertEquals(error.status, ERROR_STATUS[code]);
@@ -183,7 +183,7 @@ Deno.test("parser: pipelined requests are consumed one at a time", () => {
 const R = (s: string) => `${s}\r\nHost: a\r\n\r\n`;
 const H = (...fields: string[]) => `POST / HTTP/1.1\r\nHost: a\r\n${fields.join("\r\n")}\r\n\r\n`;
 
-const MALFORMED: [name: string, raw: string, code: HttpParseErrorCode, status: number][] = [
+const MALFORMED: [name: string, raw: string, code: RequestErrorCode, status: number][] = [
   // line terminators (RFC 9112 §2.2)
   ["bare LF after request line", "GET / HTTP/1.1\nHost: a\r\n\r\n", "BARE_LF", 400],
   ["bare LF ending head", "GET / HTTP/1.1\r\nHost: a\n\n", "BARE_LF", 400],
@@ -329,7 +329,7 @@ Deno.test("parser: a malformed request is rejected whatever the byte boundary", 
       try {
         parseRequestHead(bytes.subarray(0, i));
       } catch (error) {
-        if (!(error instanceof HttpParseError)) throw error;
+        if (!(error instanceof RequestError)) throw error;
         assertEquals(error.code, code, `${JSON.stringify(raw)} @${i}`);
       }
     }
@@ -394,7 +394,7 @@ Deno.test("fields: parseContentLength", () => {
   assertEquals(parseContentLength(["007"]), 7);
   assertEquals(parseContentLength(["999999999999999"]), 999999999999999);
   for (const bad of [[""], ["1,2"], ["1e3"], [" 1"], ["1000000000000000"], ["1", "1"]]) {
-    assertThrows(() => parseContentLength(bad), HttpParseError);
+    assertThrows(() => parseContentLength(bad), RequestError);
   }
 });
 
@@ -402,7 +402,7 @@ Deno.test("fields: checkTransferEncoding", () => {
   checkTransferEncoding(["chunked"]);
   checkTransferEncoding(["CHUNKED"]);
   checkTransferEncoding([" , chunked ,"]);
-  assertThrows(() => checkTransferEncoding(["chunked", "chunked"]), HttpParseError);
+  assertThrows(() => checkTransferEncoding(["chunked", "chunked"]), RequestError);
 });
 
 Deno.test("fields: isKeepAlive and expectsContinue", () => {

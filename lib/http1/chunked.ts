@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { HttpParseError } from "./errors.ts";
+import { RequestError } from "./errors.ts";
 import { DEFAULT_LIMITS, type Http1Limits } from "./limits.ts";
 import { parseFieldLine } from "./parser.ts";
 import { CR, FIELD_VALUE_CHAR, HEX_VALUE, HTAB, LF, SP } from "./syntax.ts";
@@ -114,7 +114,7 @@ export class ChunkedDecoder {
   /**
    * Consumes bytes from `input` and returns how many were used: all of them,
    * or fewer when the body ended inside `input`. Throws
-   * {@linkcode HttpParseError} on malformed input or an exceeded limit.
+   * {@linkcode RequestError} on malformed input or an exceeded limit.
    */
   feed(input: Uint8Array): number {
     const end = input.length;
@@ -126,7 +126,7 @@ export class ChunkedDecoder {
           const v = HEX_VALUE[b];
           if (v !== 0xff) {
             if (this.#size > MAX_SIZE_BEFORE_SHIFT) {
-              throw new HttpParseError(
+              throw new RequestError(
                 "CHUNK_SIZE_OVERFLOW",
                 "chunk-size overflows (RFC 9112 §7.1)",
               );
@@ -155,7 +155,7 @@ export class ChunkedDecoder {
             this.#state = State.SizeLf;
           } else if (FIELD_VALUE_CHAR[b] !== 1) {
             if (b === LF) throw bareLf();
-            throw new HttpParseError(
+            throw new RequestError(
               "INVALID_CHUNK_EXTENSION",
               `control byte 0x${b.toString(16).padStart(2, "0")} in chunk extension ` +
                 "(RFC 9112 §7.1.1)",
@@ -171,7 +171,7 @@ export class ChunkedDecoder {
             this.#state = State.Trailer;
           } else {
             if (this.#size > this.#limits.maxBodyBytes - this.#length) {
-              throw new HttpParseError(
+              throw new RequestError(
                 "BODY_TOO_LARGE",
                 `chunked body exceeds the ${this.#limits.maxBodyBytes}-byte limit`,
               );
@@ -216,7 +216,7 @@ export class ChunkedDecoder {
         case State.TrailerLf: {
           if (input[i++] !== LF) throw bareCr();
           if (++this.#trailerCount > this.#limits.maxHeaderCount) {
-            throw new HttpParseError(
+            throw new RequestError(
               "TOO_MANY_HEADERS",
               `more than ${this.#limits.maxHeaderCount} trailer fields`,
             );
@@ -240,7 +240,7 @@ export class ChunkedDecoder {
 
   #countLineByte(): void {
     if (++this.#lineBytes > this.#limits.maxChunkLineBytes) {
-      throw new HttpParseError(
+      throw new RequestError(
         "CHUNK_LINE_TOO_LONG",
         `chunk-size line longer than ${this.#limits.maxChunkLineBytes} bytes`,
       );
@@ -259,7 +259,7 @@ export class ChunkedDecoder {
 
   #pushTrailerByte(b: number): void {
     if (++this.#trailerBytes > this.#limits.maxHeaderBytes) {
-      throw new HttpParseError(
+      throw new RequestError(
         "HEADERS_TOO_LARGE",
         `trailer section larger than ${this.#limits.maxHeaderBytes} bytes`,
       );
@@ -273,26 +273,26 @@ export class ChunkedDecoder {
   }
 }
 
-function invalidSize(b: number): HttpParseError {
-  return new HttpParseError(
+function invalidSize(b: number): RequestError {
+  return new RequestError(
     "INVALID_CHUNK_SIZE",
     `invalid byte 0x${b.toString(16).padStart(2, "0")} in chunk-size (RFC 9112 §7.1: 1*HEXDIG)`,
   );
 }
 
-function bareLf(): HttpParseError {
-  return new HttpParseError(
+function bareLf(): RequestError {
+  return new RequestError(
     "BARE_LF",
     "bare LF line terminator in chunked body; lines must end in CRLF (RFC 9112 §2.2)",
   );
 }
 
-function bareCr(): HttpParseError {
-  return new HttpParseError("BARE_CR", "bare CR not followed by LF (RFC 9112 §2.2)");
+function bareCr(): RequestError {
+  return new RequestError("BARE_CR", "bare CR not followed by LF (RFC 9112 §2.2)");
 }
 
-function missingCrlf(): HttpParseError {
-  return new HttpParseError(
+function missingCrlf(): RequestError {
+  return new RequestError(
     "MISSING_CHUNK_CRLF",
     "chunk-data not followed by CRLF (RFC 9112 §7.1)",
   );

@@ -10,13 +10,13 @@
  * at a time, so pipelined requests are answered in the order received
  * (RFC 9112 §9.3.2); while the next one is already buffered, responses are
  * held and written together. Timeouts are enforced by the server's periodic
- * sweep ({@linkcode Http1Connection.expire}). Any {@linkcode HttpParseError}
+ * sweep ({@linkcode Http1Connection.expire}). Any {@linkcode RequestError}
  * ends the connection with its status, a log line and a lingering close.
  *
  * @module
  */
 import { ChunkedDecoder } from "./chunked.ts";
-import { HttpParseError, statusText } from "./errors.ts";
+import { RequestError, statusText } from "./errors.ts";
 import type { Http1Limits } from "./limits.ts";
 import { type Http1Handler, Http1Request, type Http1Response } from "./message.ts";
 import { parseRequestHead, type RequestHead } from "./parser.ts";
@@ -201,7 +201,7 @@ export class Http1Connection {
         while (!parsed.done) {
           const outcome = await this.#fill(headDeadline);
           if (outcome === "timeout") {
-            throw new HttpParseError(
+            throw new RequestError(
               "HEAD_TIMEOUT",
               `request head not complete within ${limits.headTimeoutMs} ms`,
             );
@@ -234,7 +234,7 @@ export class Http1Connection {
       }
       await this.#flush(); // shutdown ended the loop: send what is held
     } catch (error) {
-      if (error instanceof HttpParseError) {
+      if (error instanceof RequestError) {
         await this.#fail(error);
       } else if (!(error instanceof WriteTimeoutError) && !this.#closed) {
         this.#ctx.log(`http1: connection error ${this.#peer()}: ${error}`);
@@ -282,13 +282,13 @@ export class Http1Connection {
   async #fillBody(deadline: number, received: number, expected: number | null): Promise<void> {
     const outcome = await this.#fill(deadline);
     if (outcome === "timeout") {
-      throw new HttpParseError(
+      throw new RequestError(
         "BODY_TIMEOUT",
         `request body not complete within ${this.#ctx.limits.bodyTimeoutMs} ms`,
       );
     }
     if (outcome === "eof") {
-      throw new HttpParseError(
+      throw new RequestError(
         "UNEXPECTED_EOF",
         `connection closed after ${received}${expected === null ? "" : ` of ${expected}`} ` +
           "body bytes (RFC 9112 §8)",
@@ -340,7 +340,7 @@ export class Http1Connection {
   }
 
   /** Answers a failed request, then closes with a lingering close. */
-  async #fail(error: HttpParseError): Promise<void> {
+  async #fail(error: RequestError): Promise<void> {
     this.#ctx.log(`${error.message} ${this.#peer()}`);
     if (this.#closed) return;
     try {

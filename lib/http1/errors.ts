@@ -1,11 +1,11 @@
 /**
- * The one error type of the HTTP/1.1 layer: {@linkcode HttpParseError}.
+ * The one error type of the HTTP/1.1 layer: {@linkcode RequestError}.
  *
  * Every way a request can fail to be received — malformed syntax, a smuggling
- * shape, a limit, a timeout — has its own {@linkcode HttpParseErrorCode}, and
+ * shape, a limit, a timeout — has its own {@linkcode RequestErrorCode}, and
  * each code maps to exactly one response status in {@linkcode ERROR_STATUS}.
- * The server turns any `HttpParseError` into that status, a short text body,
- * `Connection: close`, and one log line built from {@linkcode HttpParseError.message}.
+ * The server turns any `RequestError` into that status, a short text body,
+ * `Connection: close`, and one log line built from {@linkcode RequestError.message}.
  *
  * @module
  */
@@ -77,12 +77,12 @@ export const ERROR_STATUS = {
  *
  * @example
  * ```ts
- * import type { HttpParseErrorCode } from "./errors.ts";
- * const code: HttpParseErrorCode = "CONTENT_LENGTH_WITH_TRANSFER_ENCODING";
+ * import type { RequestErrorCode } from "./errors.ts";
+ * const code: RequestErrorCode = "CONTENT_LENGTH_WITH_TRANSFER_ENCODING";
  * console.log(code);
  * ```
  */
-export type HttpParseErrorCode = keyof typeof ERROR_STATUS;
+export type RequestErrorCode = keyof typeof ERROR_STATUS;
 
 /**
  * A request that could not be received: malformed, over a limit, or too slow.
@@ -93,23 +93,23 @@ export type HttpParseErrorCode = keyof typeof ERROR_STATUS;
  *
  * @example
  * ```ts
- * import { HttpParseError } from "./errors.ts";
- * const err = new HttpParseError("BARE_LF", "bare LF line terminator (RFC 9112 §2.2)");
+ * import { RequestError } from "./errors.ts";
+ * const err = new RequestError("BARE_LF", "bare LF line terminator (RFC 9112 §2.2)");
  * console.log(err.status, err.message); // 400 "400 Bad Request: bare LF line terminator (RFC 9112 §2.2)"
  * ```
  */
-export class HttpParseError extends Error {
-  /** Always `"HttpParseError"`. */
-  override name = "HttpParseError";
+export class RequestError extends Error {
+  /** Always `"RequestError"`. */
+  override name = "RequestError";
   /** The failure kind. */
-  readonly code: HttpParseErrorCode;
+  readonly code: RequestErrorCode;
   /** The response status for this failure kind. */
   readonly status: number;
   /** Human explanation with the RFC section, without the status prefix. */
   readonly reason: string;
 
   /** Builds the error; `status` comes from {@linkcode ERROR_STATUS}. */
-  constructor(code: HttpParseErrorCode, reason: string) {
+  constructor(code: RequestErrorCode, reason: string) {
     const status = ERROR_STATUS[code];
     super(`${status} ${statusText(status)}: ${reason}`);
     this.code = code;

@@ -3,7 +3,7 @@
  * whether its connection persists: `Content-Length`, `Transfer-Encoding`,
  * `Connection` and `Expect`. Pure functions over already-validated field
  * values (strings of latin1 bytes, OWS trimmed), each throwing
- * {@linkcode HttpParseError} on a failure.
+ * {@linkcode RequestError} on a failure.
  *
  * Framing is where request smuggling lives: if this server and a proxy in
  * front of it disagree about where a body ends, the attacker's leftover bytes
@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { HttpParseError } from "./errors.ts";
+import { RequestError } from "./errors.ts";
 import { isToken } from "./syntax.ts";
 
 /**
@@ -47,19 +47,19 @@ const MAX_CONTENT_LENGTH_DIGITS = 15;
  * ```ts
  * import { parseContentLength } from "./fields.ts";
  * console.log(parseContentLength(["42"])); // 42
- * // parseContentLength(["1, 2"]) throws HttpParseError (INVALID_CONTENT_LENGTH)
+ * // parseContentLength(["1, 2"]) throws RequestError (INVALID_CONTENT_LENGTH)
  * ```
  */
 export function parseContentLength(values: readonly string[]): number {
   if (values.length !== 1) {
-    throw new HttpParseError(
+    throw new RequestError(
       "DUPLICATE_CONTENT_LENGTH",
       `Content-Length sent ${values.length} times (RFC 9112 §6.3)`,
     );
   }
   const value = values[0];
   if (value.length === 0 || value.length > MAX_CONTENT_LENGTH_DIGITS) {
-    throw new HttpParseError(
+    throw new RequestError(
       "INVALID_CONTENT_LENGTH",
       value.length === 0
         ? "empty Content-Length (RFC 9112 §6.3)"
@@ -70,7 +70,7 @@ export function parseContentLength(values: readonly string[]): number {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c < 0x30 || c > 0x39) {
-      throw new HttpParseError(
+      throw new RequestError(
         "INVALID_CONTENT_LENGTH",
         `Content-Length ${JSON.stringify(value)} is not 1*DIGIT (RFC 9110 §8.6, RFC 9112 §6.3)`,
       );
@@ -107,7 +107,7 @@ export function checkTransferEncoding(values: readonly string[]): void {
       if (!isToken(coding)) {
         // Parameters (`;q=…`) are defined for no coding we accept, so anything
         // past the token is simply invalid here.
-        throw new HttpParseError(
+        throw new RequestError(
           "INVALID_TRANSFER_ENCODING",
           `invalid transfer coding ${JSON.stringify(coding)} (RFC 9112 §7)`,
         );
@@ -117,7 +117,7 @@ export function checkTransferEncoding(values: readonly string[]): void {
   }
   const last = codings.length - 1;
   if (last < 0 || codings[last] !== "chunked") {
-    throw new HttpParseError(
+    throw new RequestError(
       "CHUNKED_NOT_FINAL",
       `Transfer-Encoding ${JSON.stringify(values.join(", "))} does not end in chunked ` +
         "(RFC 9112 §6.3)",
@@ -125,12 +125,12 @@ export function checkTransferEncoding(values: readonly string[]): void {
   }
   for (let i = 0; i < last; i++) {
     if (codings[i] === "chunked") {
-      throw new HttpParseError(
+      throw new RequestError(
         "INVALID_TRANSFER_ENCODING",
         "chunked applied more than once (RFC 9112 §7.1)",
       );
     }
-    throw new HttpParseError(
+    throw new RequestError(
       "TRANSFER_CODING_NOT_IMPLEMENTED",
       `transfer coding ${JSON.stringify(codings[i])} is not implemented (RFC 9112 §6.1)`,
     );

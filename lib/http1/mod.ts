@@ -13,7 +13,7 @@
  */
 export * from "./server.ts";
 export * from "./limits.ts";
-export { ERROR_STATUS, type HttpParseErrorCode } from "./errors.ts";
+export { ERROR_STATUS, type RequestErrorCode } from "./errors.ts";
 export {
   type HeadParseResult,
   INCOMPLETE,

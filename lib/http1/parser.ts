@@ -5,7 +5,7 @@
  * {@linkcode parseRequestHead} is called with everything buffered so far for
  * the current request. It either returns {@linkcode INCOMPLETE}, or the head
  * and how many bytes it used (the rest belongs to the body or to the next
- * pipelined request), or throws {@linkcode HttpParseError}. Because each call
+ * pipelined request), or throws {@linkcode RequestError}. Because each call
  * starts from the first byte, a request split at any byte boundary parses
  * exactly as if it arrived whole; re-scanning is bounded by the head limits
  * (hyper/httparse make the same trade).
@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { HttpParseError } from "./errors.ts";
+import { RequestError } from "./errors.ts";
 import {
   type BodyFraming,
   checkTransferEncoding,
@@ -155,7 +155,7 @@ export const INCOMPLETE: { done: false } = Object.freeze({ done: false as const 
  *
  * Returns {@linkcode INCOMPLETE} when more bytes are needed, else the head and
  * `bytesConsumed` (through the empty line ending the head). Throws
- * {@linkcode HttpParseError} as soon as the bytes seen so far are invalid or
+ * {@linkcode RequestError} as soon as the bytes seen so far are invalid or
  * exceed a limit, even before the head is complete — so a client cannot make
  * the server buffer past a limit.
  *
@@ -181,7 +181,7 @@ export function parseRequestHead(
     if (buf[pos + 1] !== LF) throw bareCr();
     pos += 2;
     if (pos > limits.maxRequestLineBytes) {
-      throw new HttpParseError("INVALID_REQUEST_LINE", "too many empty lines before the request");
+      throw new RequestError("INVALID_REQUEST_LINE", "too many empty lines before the request");
     }
   }
 
@@ -213,7 +213,7 @@ export function parseRequestHead(
     if (fieldEnd === pos) break; // the empty line: end of head
     if (fieldEnd + 2 - headerStart > limits.maxHeaderBytes) throw headersTooLarge(limits);
     if (spans.length === 4 * limits.maxHeaderCount) {
-      throw new HttpParseError(
+      throw new RequestError(
         "TOO_MANY_HEADERS",
         `more than ${limits.maxHeaderCount} header fields`,
       );
@@ -257,7 +257,7 @@ export function findLineEnd(buf: Uint8Array, from: number, end: number): number 
   for (let i = from; i < end; i++) {
     const b = buf[i];
     if (b === LF) {
-      throw new HttpParseError(
+      throw new RequestError(
         "BARE_LF",
         "bare LF line terminator; lines must end in CRLF (RFC 9112 §2.2)",
       );
@@ -284,14 +284,14 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
   let i = start;
   while (i < end && TCHAR[buf[i]] === 1) i++;
   if (i < end && buf[i] !== SP) {
-    throw new HttpParseError(
+    throw new RequestError(
       "INVALID_METHOD",
       `invalid byte ${hex(buf[i])} in method (RFC 9112 §3.1: method = token)`,
     );
   }
-  if (i === start) throw new HttpParseError("INVALID_METHOD", "empty method (RFC 9112 §3.1)");
+  if (i === start) throw new RequestError("INVALID_METHOD", "empty method (RFC 9112 §3.1)");
   if (i === end) {
-    throw new HttpParseError("INVALID_REQUEST_LINE", "request line has no SP (RFC 9112 §3)");
+    throw new RequestError("INVALID_REQUEST_LINE", "request line has no SP (RFC 9112 §3)");
   }
   const method = methodName(buf, start, i);
 
@@ -301,20 +301,20 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
   let j = targetStart;
   while (j < end && buf[j] !== SP) j++;
   if (j === end) {
-    throw new HttpParseError(
+    throw new RequestError(
       "INVALID_REQUEST_LINE",
       "request line has no HTTP-version; HTTP/0.9 is not supported (RFC 9112 §3)",
     );
   }
   if (j === targetStart) {
-    throw new HttpParseError(
+    throw new RequestError(
       "INVALID_REQUEST_LINE",
       "empty request-target or extra SP (RFC 9112 §3)",
     );
   }
   for (let k = targetStart; k < j; k++) {
     if (TARGET_CHAR[buf[k]] !== 1) {
-      throw new HttpParseError(
+      throw new RequestError(
         "INVALID_TARGET",
         `invalid byte ${hex(buf[k])} in request-target (RFC 9112 §3.2, RFC 3986)`,
       );
@@ -328,7 +328,7 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
     buf[v + 3] !== 0x50 || buf[v + 4] !== 0x2f || !isDigit(buf[v + 5]) ||
     buf[v + 6] !== 0x2e || !isDigit(buf[v + 7])
   ) {
-    throw new HttpParseError(
+    throw new RequestError(
       "INVALID_VERSION",
       `malformed HTTP-version ${JSON.stringify(latin1(buf, v, Math.min(end, v + 16)))} ` +
         '(RFC 9112 §2.3: "HTTP/" DIGIT "." DIGIT)',
@@ -336,7 +336,7 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
   }
   const major = buf[v + 5] - 0x30;
   if (major !== 1) {
-    throw new HttpParseError(
+    throw new RequestError(
       "VERSION_NOT_SUPPORTED",
       `HTTP/${major}.${buf[v + 7] - 0x30} is not supported; only HTTP/1.x (RFC 9110 §15.6.6)`,
     );
@@ -346,13 +346,13 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
   const versionMinor = buf[v + 7] === 0x30 ? 0 : 1;
 
   if (!KNOWN_METHODS.has(method)) {
-    throw new HttpParseError(
+    throw new RequestError(
       "METHOD_NOT_IMPLEMENTED",
       `method ${JSON.stringify(method)} is not implemented (RFC 9110 §9.1)`,
     );
   }
   if (method === "CONNECT") {
-    throw new HttpParseError(
+    throw new RequestError(
       "CONNECT_NOT_IMPLEMENTED",
       "CONNECT (authority-form tunnelling) is not implemented (RFC 9110 §9.3.6)",
     );
@@ -360,7 +360,7 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
   if (method === "TRACE") {
     // The Fetch `Request` handed to handlers forbids TRACE, and echoing
     // requests back enables cross-site tracing; RFC 9110 §9.3.8 makes it optional.
-    throw new HttpParseError(
+    throw new RequestError(
       "TRACE_NOT_IMPLEMENTED",
       "TRACE is not implemented (RFC 9110 §9.3.8)",
     );
@@ -408,7 +408,7 @@ function scanFieldLine(
 ): boolean {
   const first = buf[start];
   if (first === SP || first === HTAB) {
-    throw new HttpParseError(
+    throw new RequestError(
       "OBS_FOLD",
       firstLine
         ? "whitespace between the request line and the first field (RFC 9112 §2.2)"
@@ -418,23 +418,23 @@ function scanFieldLine(
   let i = start;
   while (i < end && TCHAR[buf[i]] === 1) i++;
   if (i === end) {
-    throw new HttpParseError("MISSING_COLON", "field line without a colon (RFC 9112 §5)");
+    throw new RequestError("MISSING_COLON", "field line without a colon (RFC 9112 §5)");
   }
   const stop = buf[i];
   if (stop !== COLON) {
     if (stop === SP || stop === HTAB) {
-      throw new HttpParseError(
+      throw new RequestError(
         "WHITESPACE_BEFORE_COLON",
         "whitespace between field name and colon (RFC 9112 §5.1)",
       );
     }
-    throw new HttpParseError(
+    throw new RequestError(
       "INVALID_FIELD_NAME",
       `invalid byte ${hex(stop)} in field name (RFC 9110 §5.1: field-name = token)`,
     );
   }
   if (i === start) {
-    throw new HttpParseError("INVALID_FIELD_NAME", "empty field name (RFC 9110 §5.1)");
+    throw new RequestError("INVALID_FIELD_NAME", "empty field name (RFC 9110 §5.1)");
   }
 
   let vStart = i + 1;
@@ -446,7 +446,7 @@ function scanFieldLine(
     const b = buf[k];
     if (FIELD_VALUE_CHAR[b] !== 1) {
       const name = latin1(buf, start, i).toLowerCase();
-      throw new HttpParseError(
+      throw new RequestError(
         "INVALID_FIELD_VALUE",
         `control byte ${hex(b)} in value of field "${name}" (RFC 9110 §5.5)`,
       );
@@ -497,13 +497,13 @@ function interpretHead(
   // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, for more than
   // one Host line, or for an invalid Host value.
   if (hosts.length === 0 && versionMinor === 1) {
-    throw new HttpParseError("HOST_MISSING", "HTTP/1.1 request without Host (RFC 9112 §3.2)");
+    throw new RequestError("HOST_MISSING", "HTTP/1.1 request without Host (RFC 9112 §3.2)");
   }
   if (hosts.length > 1) {
-    throw new HttpParseError("HOST_REPEATED", "more than one Host field line (RFC 9112 §3.2)");
+    throw new RequestError("HOST_REPEATED", "more than one Host field line (RFC 9112 §3.2)");
   }
   if (hosts.length === 1 && !isValidAuthority(hosts[0])) {
-    throw new HttpParseError(
+    throw new RequestError(
       "HOST_INVALID",
       `invalid Host ${JSON.stringify(hosts[0])} (RFC 9112 §3.2: uri-host [ ":" port ])`,
     );
@@ -513,7 +513,7 @@ function interpretHead(
   let authority: string | null = hosts.length === 1 ? hosts[0] : null;
   let path: string;
   if (!hasValidPercentEncoding(target)) {
-    throw new HttpParseError(
+    throw new RequestError(
       "INVALID_TARGET",
       "malformed percent-encoding in request-target (RFC 3986 §2.1)",
     );
@@ -524,7 +524,7 @@ function interpretHead(
   } else if (target === "*") {
     // RFC 9112 §3.2.4: asterisk-form is only used for a server-wide OPTIONS.
     if (method !== "OPTIONS") {
-      throw new HttpParseError(
+      throw new RequestError(
         "ASTERISK_NOT_OPTIONS",
         `asterisk-form target with ${method}; only OPTIONS may use "*" (RFC 9112 §3.2.4)`,
       );
@@ -536,7 +536,7 @@ function interpretHead(
     // overrides Host (Host must still be present and valid, checked above).
     const match = /^https?:\/\//i.exec(target);
     if (match === null) {
-      throw new HttpParseError(
+      throw new RequestError(
         "INVALID_TARGET",
         "request-target is not origin-form or an http(s) absolute-form (RFC 9112 §3.2)",
       );
@@ -546,7 +546,7 @@ function interpretHead(
     if (authEnd === -1) authEnd = rest.length;
     authority = rest.slice(0, authEnd);
     if (!isValidAuthority(authority)) {
-      throw new HttpParseError(
+      throw new RequestError(
         "INVALID_TARGET",
         `invalid authority ${JSON.stringify(authority)} in absolute-form target (RFC 9112 §3.2.2)`,
       );
@@ -560,14 +560,14 @@ function interpretHead(
   let framing: BodyFraming = { kind: "none" };
   if (transferEncodings.length > 0) {
     if (contentLengths.length > 0) {
-      throw new HttpParseError(
+      throw new RequestError(
         "CONTENT_LENGTH_WITH_TRANSFER_ENCODING",
         "Content-Length and Transfer-Encoding both present (RFC 9112 §6.3)",
       );
     }
     if (versionMinor === 0) {
       // RFC 9112 §6.1: treat HTTP/1.0 + Transfer-Encoding as faulty framing.
-      throw new HttpParseError(
+      throw new RequestError(
         "TRANSFER_ENCODING_IN_HTTP10",
         "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)",
       );
@@ -577,7 +577,7 @@ function interpretHead(
   } else if (contentLengths.length > 0) {
     const length = parseContentLength(contentLengths);
     if (length > limits.maxBodyBytes) {
-      throw new HttpParseError(
+      throw new RequestError(
         "BODY_TOO_LARGE",
         `Content-Length ${length} exceeds the ${limits.maxBodyBytes}-byte limit`,
       );
@@ -623,22 +623,22 @@ function hex(b: number): string {
   return "0x" + b.toString(16).padStart(2, "0");
 }
 
-function bareCr(): HttpParseError {
-  return new HttpParseError(
+function bareCr(): RequestError {
+  return new RequestError(
     "BARE_CR",
     "bare CR not followed by LF (RFC 9112 §2.2)",
   );
 }
 
-function requestLineTooLong(limits: HeadLimits): HttpParseError {
-  return new HttpParseError(
+function requestLineTooLong(limits: HeadLimits): RequestError {
+  return new RequestError(
     "REQUEST_LINE_TOO_LONG",
     `request line longer than ${limits.maxRequestLineBytes} bytes (RFC 9112 §3)`,
   );
 }
 
-function headersTooLarge(limits: HeadLimits): HttpParseError {
-  return new HttpParseError(
+function headersTooLarge(limits: HeadLimits): RequestError {
+  return new RequestError(
     "HEADERS_TOO_LARGE",
     `header section larger than ${limits.maxHeaderBytes} bytes (RFC 6585 §5)`,
   );

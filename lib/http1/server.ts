@@ -19,7 +19,7 @@
  *   body). Not the Web `Request`/`Response`: building those in JavaScript
  *   costs more than the whole rest of a request (see that module).
  * - `response.ts` — response serializer and the cached `Date`.
- * - `errors.ts` — {@linkcode HttpParseError}: one code per failure kind.
+ * - `errors.ts` — {@linkcode RequestError}: one code per failure kind.
  * - `reader.ts`, `connection.ts` — the I/O shell: reads with deadlines, the
  *   per-connection request loop.
  * - this file — listening, the connection cap, graceful shutdown.
@@ -45,12 +45,12 @@
  * @module
  */
 import { Http1Connection } from "./connection.ts";
-import { HttpParseError } from "./errors.ts";
+import { RequestError } from "./errors.ts";
 import { type Http1Limits, resolveLimits } from "./limits.ts";
 import { type Http1Handler, Http1Request, type Http1Response } from "./message.ts";
 import { serializeResponse, textResponse } from "./response.ts";
 
-export { type Http1Handler, Http1Request, type Http1Response, HttpParseError };
+export { type Http1Handler, Http1Request, type Http1Response, RequestError };
 
 /**
  * Options for {@linkcode serveHttp1}.

@@ -11,7 +11,7 @@
  * @module
  */
 import { ChunkedDecoder } from "../../lib/http1/chunked.ts";
-import { HttpParseError } from "../../lib/http1/errors.ts";
+import { RequestError } from "../../lib/http1/errors.ts";
 import { DEFAULT_LIMITS, type Http1Limits } from "../../lib/http1/limits.ts";
 import { parseRequestHead } from "../../lib/http1/parser.ts";
 
@@ -397,7 +397,7 @@ export type ParseOutcome =
 /**
  * Reads the first request from `bytes` the way the server does (head, then
  * body by its framing), with no I/O. Any exception other than
- * `HttpParseError` propagates: that is exactly what the fuzz tests look for.
+ * `RequestError` propagates: that is exactly what the fuzz tests look for.
  */
 export function parseLikeServer(
   bytes: Uint8Array,
@@ -426,7 +426,7 @@ export function parseLikeServer(
       bodyLength,
     };
   } catch (error) {
-    if (error instanceof HttpParseError) {
+    if (error instanceof RequestError) {
       return { kind: "error", code: error.code, status: error.status };
     }
     throw error;
@@ -437,7 +437,7 @@ export function parseLikeServer(
  * Runs one case through the parser and checks every invariant, throwing an
  * `Error` naming the case (`where`, plus mutation and bytes) on a violation:
  *
- * - nothing but `HttpParseError` escapes the parser or the chunked decoder;
+ * - nothing but `RequestError` escapes the parser or the chunked decoder;
  * - a case invalid by construction never parses as a complete request;
  * - a random prefix agrees with the whole: complete only when the whole is,
  *   at the same length; an error only when the whole is an error;
@@ -449,7 +449,7 @@ export function checkParserCase(c: FuzzCase, rng: Prng, where: string): ParseOut
   try {
     whole = parseLikeServer(c.bytes);
   } catch (error) {
-    throw new Error(`non-HttpParseError escaped the parser, ${label}`, { cause: error });
+    throw new Error(`non-RequestError escaped the parser, ${label}`, { cause: error });
   }
   if (c.invalid !== null && whole.kind === "request") {
     throw new Error(`invalid (${c.invalid}) parsed as a request, ${label}`);
