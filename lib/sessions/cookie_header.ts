@@ -28,11 +28,16 @@
 export function findCookie(header: string | null, name: string): string | undefined {
   if (header === null) return undefined;
   let start = 0;
+  // The next "=" at or after `start`, searched for again only once `start`
+  // has passed it: a header of many pairs without "=" would otherwise be
+  // searched to its end once per pair (quadratic in its length).
+  let equals = header.indexOf("=");
   while (start < header.length) {
     let end = header.indexOf(";", start);
     if (end === -1) end = header.length;
-    const equals = header.indexOf("=", start);
-    if (equals !== -1 && equals < end && header.slice(start, equals).trim() === name) {
+    if (equals !== -1 && equals < start) equals = header.indexOf("=", start);
+    if (equals === -1) return undefined; // no pair from here on has a value
+    if (equals < end && header.slice(start, equals).trim() === name) {
       const value = header.slice(equals + 1, end).trim();
       return value.length >= 2 && value.startsWith('"') && value.endsWith('"')
         ? value.slice(1, -1)
