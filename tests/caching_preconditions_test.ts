@@ -1,5 +1,11 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import {
+  checkIfMatch,
+  checkIfModifiedSince,
+  checkIfNoneMatch,
+  checkIfRange,
+  checkIfUnmodifiedSince,
+  type Condition,
   type CurrentValidators,
   evaluatePreconditions,
   type PreconditionDecision,
@@ -232,4 +238,48 @@ Deno.test("evaluatePreconditions reads five fields for a plain GET, three for a 
     "if-unmodified-since",
     "if-none-match",
   ]);
+});
+
+/** One step, its field's value (absent when undefined), and what it must find. */
+type StepCase = [
+  step: (headers: Headers, current: CurrentValidators) => Condition,
+  field: string,
+  value: string | undefined,
+  result: Condition["result"],
+];
+
+Deno.test("each §13.2.2 step evaluates its own field: true, false, or none (absent or ignored)", () => {
+  const steps: StepCase[] = [
+    [checkIfMatch, "if-match", undefined, "none"],
+    [checkIfMatch, "if-match", '"v2"', true],
+    [checkIfMatch, "if-match", "*", true],
+    [checkIfMatch, "if-match", 'W/"v2"', false],
+    [checkIfMatch, "if-match", "", false],
+    [checkIfUnmodifiedSince, "if-unmodified-since", undefined, "none"],
+    [checkIfUnmodifiedSince, "if-unmodified-since", SAME, true],
+    [checkIfUnmodifiedSince, "if-unmodified-since", EARLIER, false],
+    [checkIfUnmodifiedSince, "if-unmodified-since", "yesterday", "none"],
+    [checkIfNoneMatch, "if-none-match", undefined, "none"],
+    [checkIfNoneMatch, "if-none-match", '"v1"', true],
+    [checkIfNoneMatch, "if-none-match", 'W/"v2"', false],
+    [checkIfNoneMatch, "if-none-match", "*", false],
+    [checkIfModifiedSince, "if-modified-since", undefined, "none"],
+    [checkIfModifiedSince, "if-modified-since", EARLIER, true],
+    [checkIfModifiedSince, "if-modified-since", SAME, false],
+    [checkIfModifiedSince, "if-modified-since", LATER, false],
+    [checkIfModifiedSince, "if-modified-since", "not a date", "none"],
+    [checkIfRange, "if-range", undefined, "none"],
+    [checkIfRange, "if-range", '"v2"', true],
+    [checkIfRange, "if-range", 'W/"v2"', false],
+    [checkIfRange, "if-range", SAME, true],
+    [checkIfRange, "if-range", LATER, false],
+    [checkIfRange, "if-range", "garbage", false],
+  ];
+  for (const [step, field, value, result] of steps) {
+    const headers = new CountingHeaders(value === undefined ? {} : { [field]: value });
+    const label = `${step.name} ${JSON.stringify(value)}`;
+    // The value read comes back with the result, so no caller reads the field again.
+    assertEquals(step(headers, CURRENT), { result, value: value ?? null }, label);
+    assertEquals([...headers.reads], [[field, 1]], label);
+  }
 });

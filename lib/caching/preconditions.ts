@@ -1,8 +1,11 @@
 /**
- * Conditional requests: RFC 9110 §13.2.2 "Precedence of Preconditions" as one
- * pure function. Given the request method, its header fields and the current
- * validators of the file, it decides between 412, 304, a partial (ranged)
- * response and the full 200 — and says why, in words fit for an access log.
+ * Conditional requests: RFC 9110 §13.2.2 "Precedence of Preconditions" as
+ * pure functions. Each condition is one small step that reads its field and
+ * says whether it holds ({@linkcode checkIfMatch} … {@linkcode checkIfRange},
+ * like `checkIfMatch` … `checkIfRange` in Go's net/http); one function,
+ * {@linkcode evaluatePreconditions}, runs them in the RFC's order and decides
+ * between 412, 304, a partial (ranged) response and the full 200, saying why
+ * in words fit for an access log.
  *
  * @module
  */
@@ -35,9 +38,29 @@ export type PreconditionDecision =
   | { outcome: "send-full"; reason: string };
 
 /**
+ * One condition, evaluated (Go's `condResult`): `true` or `false` as RFC 9110
+ * §13.1 defines it, or `"none"` when the field is absent or must be ignored
+ * (a date that is not a valid HTTP-date).
+ */
+export type ConditionResult = boolean | "none";
+
+/** What a step found: the condition's result, and the field value it read for it. */
+export interface Condition {
+  /** The condition's result. */
+  result: ConditionResult;
+  /** The field value as received; `null` when the field is absent. */
+  value: string | null;
+}
+
+/** An absent field: shared, so a request without conditions allocates nothing for them. */
+const ABSENT: Condition = Object.freeze({ result: "none", value: null });
+
+/**
  * Evaluates the conditional header fields of a request in the order RFC 9110
  * §13.2.2 prescribes. Each step is written as the RFC states it; a later step
- * only runs when the earlier ones let the request through.
+ * only runs, and its field is only read, when the earlier ones let the
+ * request through. No field is read twice: on a server, every read of a
+ * request field is a call into the runtime.
  *
  * @param method The request method; 304 is only possible for GET and HEAD.
  * @param headers The request header fields.
@@ -46,13 +69,14 @@ export type PreconditionDecision =
  *
  * @example A browser revalidating its cached copy
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { evaluatePreconditions } from "./preconditions.ts";
  * const decision = evaluatePreconditions(
  *   "GET",
  *   new Headers({ "if-none-match": '"v1"' }),
  *   { etag: '"v1"', lastModified: 784111777 },
  * );
- * decision.outcome; // "not-modified"
+ * assertEquals(decision.outcome, "not-modified");
  * ```
  */
 export function evaluatePreconditions(
@@ -60,72 +84,46 @@ export function evaluatePreconditions(
   headers: Headers,
   current: CurrentValidators,
 ): PreconditionDecision {
-  // Each field is read once, and only when its step is reached: on a server,
-  // every read of a request field is a call into the runtime.
-  const currentTag: EntityTag = { weak: false, opaqueTag: current.etag };
   const isGetOrHead = method === "GET" || method === "HEAD";
 
-  // Step 1 (§13.1.1): If-Match, strong comparison. False → 412.
-  const ifMatch = headers.get("if-match");
-  if (ifMatch !== null) {
-    if (!conditionMatches(ifMatch, currentTag, strongMatch)) {
-      return {
-        outcome: "precondition-failed",
-        reason: `If-Match ${brief(ifMatch)} does not strongly match ETag ${brief(current.etag)}`,
-      };
-    }
-  } else {
-    // Step 2 (§13.1.4): only without If-Match, If-Unmodified-Since. False → 412.
-    // An invalid date is ignored, as if the field were absent.
-    const ifUnmodifiedSince = headers.get("if-unmodified-since");
-    const date = parseDateField(ifUnmodifiedSince);
-    if (date !== undefined && current.lastModified > date) {
-      return {
-        outcome: "precondition-failed",
-        reason: `modified at ${formatHttpDate(current.lastModified * 1000)}, ` +
-          `after If-Unmodified-Since ${ifUnmodifiedSince}`,
-      };
+  // Step 1: If-Match. False → 412.
+  const ifMatch = checkIfMatch(headers, current);
+  if (ifMatch.result === false) {
+    return failed(
+      `If-Match ${brief(ifMatch.value!)} does not strongly match ETag ${brief(current.etag)}`,
+    );
+  }
+  // Step 2: only without If-Match, If-Unmodified-Since. False → 412.
+  if (ifMatch.result === "none") {
+    const ifUnmodifiedSince = checkIfUnmodifiedSince(headers, current);
+    if (ifUnmodifiedSince.result === false) {
+      return failed(
+        `modified at ${formatHttpDate(current.lastModified * 1000)}, ` +
+          `after If-Unmodified-Since ${ifUnmodifiedSince.value}`,
+      );
     }
   }
-
-  // Step 3 (§13.1.2): If-None-Match, weak comparison. False → 304 for GET/HEAD, else 412.
-  const ifNoneMatch = headers.get("if-none-match");
-  // Read in step 4, which only GET and HEAD reach (§13.1.3: ignored for other methods).
-  let ifModifiedSince: string | null = null;
-  if (ifNoneMatch !== null) {
-    if (conditionMatches(ifNoneMatch, currentTag, weakMatch)) {
-      return isGetOrHead
-        ? { outcome: "not-modified", reason: `If-None-Match matched ${brief(ifNoneMatch)}` }
-        : { outcome: "precondition-failed", reason: `If-None-Match matched ${brief(ifNoneMatch)}` };
-    }
-    // True: the client's copies are all outdated. Skip step 4 and go on to step 5.
-  } else if (isGetOrHead) {
-    // Step 4 (§13.1.3): only without If-None-Match, If-Modified-Since. False → 304.
-    // Ignored when the date is invalid; compared in whole seconds.
-    ifModifiedSince = headers.get("if-modified-since");
-    const date = parseDateField(ifModifiedSince);
-    if (date !== undefined && current.lastModified <= date) {
+  // Step 3: If-None-Match. False → 304 for GET and HEAD, else 412.
+  const ifNoneMatch = checkIfNoneMatch(headers, current);
+  if (ifNoneMatch.result === false) {
+    const reason = `If-None-Match matched ${brief(ifNoneMatch.value!)}`;
+    return isGetOrHead ? { outcome: "not-modified", reason } : failed(reason);
+  }
+  // Step 4: only for GET and HEAD without If-None-Match, If-Modified-Since. False → 304.
+  let ifModifiedSince = ABSENT;
+  if (ifNoneMatch.result === "none" && isGetOrHead) {
+    ifModifiedSince = checkIfModifiedSince(headers, current);
+    if (ifModifiedSince.result === false) {
       return {
         outcome: "not-modified",
-        reason: `not modified since If-Modified-Since ${ifModifiedSince}`,
+        reason: `not modified since If-Modified-Since ${ifModifiedSince.value}`,
       };
     }
   }
-
-  // Step 5 (§13.1.5): a GET with Range and If-Range gets a partial response only if
-  // If-Range still matches. Range is defined for GET alone (§14.2).
+  // Step 5: a GET with Range gets a partial response unless If-Range is false.
+  // Range is defined for GET alone (§14.2).
   const range = method === "GET" ? headers.get("range") : null;
-  if (range !== null) {
-    const ifRange = headers.get("if-range");
-    if (ifRange === null) return { outcome: "evaluate-range", reason: range };
-    if (ifRangeMatches(ifRange, currentTag, current.lastModified)) {
-      return { outcome: "evaluate-range", reason: `If-Range matched, ${range}` };
-    }
-    return {
-      outcome: "send-full",
-      reason: `If-Range ${brief(ifRange)} does not match; full body instead of ${range}`,
-    };
-  }
+  if (range !== null) return decideRange(range, checkIfRange(headers, current));
 
   // Step 6: no precondition stopped the request; say why the client needs the body.
   return {
@@ -134,46 +132,163 @@ export function evaluatePreconditions(
   };
 }
 
-/** `*` matches any current representation; a list matches if any member does. */
-function conditionMatches(
-  fieldValue: string,
-  current: EntityTag,
-  compare: (a: EntityTag, b: EntityTag) => boolean,
-): boolean {
-  const condition = parseEntityTagCondition(fieldValue);
-  return condition === "*" || condition.some((tag) => compare(tag, current));
+/**
+ * Step 1 (RFC 9110 §13.1.1): `If-Match` holds when `*` or one of its entity
+ * tags strongly matches the current `ETag`. A value that is not a list of
+ * entity tags matches nothing.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { checkIfMatch } from "./preconditions.ts";
+ * const current = { etag: '"v2"', lastModified: 784111777 };
+ * const headers = new Headers({ "if-match": '"v1", "v2"' });
+ * assertEquals(checkIfMatch(headers, current), { result: true, value: '"v1", "v2"' });
+ * assertEquals(checkIfMatch(new Headers(), current).result, "none");
+ * ```
+ */
+export function checkIfMatch(headers: Headers, current: CurrentValidators): Condition {
+  const value = headers.get("if-match");
+  if (value === null) return ABSENT;
+  return { result: conditionMatches(value, current.etag, strongMatch), value };
 }
 
 /**
- * §13.1.5: an entity-tag must strongly match the current ETag; an HTTP-date must
- * exactly equal Last-Modified. Anything else (e.g. garbage) is false.
+ * Step 2 (RFC 9110 §13.1.4): `If-Unmodified-Since` holds when the file was
+ * last modified at or before its date. An invalid date is ignored.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { checkIfUnmodifiedSince } from "./preconditions.ts";
+ * const current = { etag: '"v2"', lastModified: 784111778 };
+ * const since = "Sun, 06 Nov 1994 08:49:37 GMT"; // a second before
+ * const headers = new Headers({ "if-unmodified-since": since });
+ * assertEquals(checkIfUnmodifiedSince(headers, current), { result: false, value: since });
+ * ```
  */
-function ifRangeMatches(fieldValue: string, current: EntityTag, lastModified: number): boolean {
-  const tag = parseEntityTag(fieldValue);
-  if (tag !== undefined) return strongMatch(tag, current);
-  return parseHttpDate(fieldValue) === lastModified;
+export function checkIfUnmodifiedSince(headers: Headers, current: CurrentValidators): Condition {
+  const value = headers.get("if-unmodified-since");
+  if (value === null) return ABSENT;
+  const date = parseHttpDate(value);
+  return { result: date === undefined ? "none" : current.lastModified <= date, value };
 }
 
-/** A date field's value in seconds; `undefined` when absent or not a valid HTTP-date. */
-function parseDateField(value: string | null): number | undefined {
-  return value === null ? undefined : parseHttpDate(value);
+/**
+ * Step 3 (RFC 9110 §13.1.2): `If-None-Match` holds when neither `*` nor any
+ * of its entity tags weakly matches the current `ETag`: false means the
+ * client already has this representation.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { checkIfNoneMatch } from "./preconditions.ts";
+ * const current = { etag: '"v2"', lastModified: 784111777 };
+ * const headers = new Headers({ "if-none-match": 'W/"v2"' });
+ * assertEquals(checkIfNoneMatch(headers, current), { result: false, value: 'W/"v2"' });
+ * ```
+ */
+export function checkIfNoneMatch(headers: Headers, current: CurrentValidators): Condition {
+  const value = headers.get("if-none-match");
+  if (value === null) return ABSENT;
+  return { result: !conditionMatches(value, current.etag, weakMatch), value };
 }
 
-/** Why the client needs the whole body, from the fields steps 3 and 4 read (null: absent or not read). */
+/**
+ * Step 4 (RFC 9110 §13.1.3): `If-Modified-Since` holds when the file was
+ * last modified after its date, compared in whole seconds. An invalid date
+ * is ignored.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { checkIfModifiedSince } from "./preconditions.ts";
+ * const current = { etag: '"v2"', lastModified: 784111777 };
+ * const since = "Sun, 06 Nov 1994 08:49:37 GMT"; // the same second
+ * const headers = new Headers({ "if-modified-since": since });
+ * assertEquals(checkIfModifiedSince(headers, current), { result: false, value: since });
+ * const invalid = new Headers({ "if-modified-since": "soon" });
+ * assertEquals(checkIfModifiedSince(invalid, current).result, "none");
+ * ```
+ */
+export function checkIfModifiedSince(headers: Headers, current: CurrentValidators): Condition {
+  const value = headers.get("if-modified-since");
+  if (value === null) return ABSENT;
+  const date = parseHttpDate(value);
+  return { result: date === undefined ? "none" : current.lastModified > date, value };
+}
+
+/**
+ * Step 5 (RFC 9110 §13.1.5): `If-Range` holds when its entity tag strongly
+ * matches the current `ETag`, or its date exactly equals `Last-Modified`.
+ * Anything else, garbage included, is false: the full representation is sent.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { checkIfRange } from "./preconditions.ts";
+ * const current = { etag: '"v2"', lastModified: 784111777 };
+ * const byDate = new Headers({ "if-range": "Sun, 06 Nov 1994 08:49:37 GMT" });
+ * assertEquals(checkIfRange(byDate, current).result, true);
+ * assertEquals(checkIfRange(new Headers({ "if-range": '"v1"' }), current).result, false);
+ * ```
+ */
+export function checkIfRange(headers: Headers, current: CurrentValidators): Condition {
+  const value = headers.get("if-range");
+  if (value === null) return ABSENT;
+  const tag = parseEntityTag(value);
+  if (tag !== undefined) return { result: strongMatch(tag, strongTag(current.etag)), value };
+  return { result: parseHttpDate(value) === current.lastModified, value };
+}
+
+/** Step 5's decision: evaluate `range` unless `If-Range` is false. */
+function decideRange(range: string, ifRange: Condition): PreconditionDecision {
+  if (ifRange.result === "none") return { outcome: "evaluate-range", reason: range };
+  if (ifRange.result) return { outcome: "evaluate-range", reason: `If-Range matched, ${range}` };
+  return {
+    outcome: "send-full",
+    reason: `If-Range ${brief(ifRange.value!)} does not match; full body instead of ${range}`,
+  };
+}
+
+/** `*` matches any current representation; a list matches if any member does. */
+function conditionMatches(
+  fieldValue: string,
+  etag: string,
+  compare: (a: EntityTag, b: EntityTag) => boolean,
+): boolean {
+  const condition = parseEntityTagCondition(fieldValue);
+  if (condition === "*") return true;
+  const current = strongTag(etag);
+  return condition.some((tag) => compare(tag, current));
+}
+
+/** The server's own `ETag`, quoted, as an entity tag: always strong. */
+function strongTag(etag: string): EntityTag {
+  return { weak: false, opaqueTag: etag };
+}
+
+function failed(reason: string): PreconditionDecision {
+  return { outcome: "precondition-failed", reason };
+}
+
+/** Why the client needs the whole body, from what steps 3 and 4 found. */
 function explainFullResponse(
-  ifNoneMatch: string | null,
-  ifModifiedSince: string | null,
+  ifNoneMatch: Condition,
+  ifModifiedSince: Condition,
   current: CurrentValidators,
 ): string {
-  if (ifNoneMatch !== null) {
-    return `ETag changed: client has ${brief(ifNoneMatch)}, current is ${brief(current.etag)}`;
+  if (ifNoneMatch.value !== null) {
+    return `ETag changed: client has ${brief(ifNoneMatch.value)}, current is ${
+      brief(current.etag)
+    }`;
   }
-  if (ifModifiedSince === null) return "no validators in request";
-  if (parseHttpDate(ifModifiedSince) === undefined) {
-    return `ignored invalid If-Modified-Since ${JSON.stringify(ifModifiedSince)}`;
+  if (ifModifiedSince.value === null) return "no validators in request";
+  if (ifModifiedSince.result === "none") {
+    return `ignored invalid If-Modified-Since ${JSON.stringify(ifModifiedSince.value)}`;
   }
   return `modified at ${formatHttpDate(current.lastModified * 1000)}, ` +
-    `after If-Modified-Since ${ifModifiedSince}`;
+    `after If-Modified-Since ${ifModifiedSince.value}`;
 }
 
 /** Shortens long field values (64-hex-digit ETags) so an access-log line stays readable. */
