@@ -56,6 +56,11 @@ const VALID: { name: string; raw: string; expect: Partial<RequestHead> }[] = [
     },
   },
   {
+    name: "backslash in the query, as the WHATWG URL parser leaves it",
+    raw: "GET /a?q=x\\y HTTP/1.1\r\nHost: a\r\n\r\n",
+    expect: { path: "/a?q=x\\y", targetForm: "origin" },
+  },
+  {
     name: "query, port, OWS trimmed, name lower-cased",
     raw: "GET /a/b?c=d&e HTTP/1.1\r\nHOST:  localhost:8080 \t\r\nX-Thing:\tv a l\r\n\r\n",
     expect: {
@@ -204,6 +209,7 @@ const MALFORMED: [name: string, raw: string, code: RequestErrorCode, status: num
   ["NUL in target", R("GET /\x00 HTTP/1.1"), "INVALID_TARGET", 400],
   ["fragment in target", R("GET /a#b HTTP/1.1"), "INVALID_TARGET", 400],
   ["backslash in target", R("GET /a\\..\\b HTTP/1.1"), "INVALID_TARGET", 400],
+  ["backslash in an absolute-form path", R("GET http://a/b\\c?d HTTP/1.1"), "INVALID_TARGET", 400],
   ["bad percent-encoding", R("GET /%zz HTTP/1.1"), "INVALID_TARGET", 400],
   ["relative target", R("GET index.html HTTP/1.1"), "INVALID_TARGET", 400],
   ["ftp absolute-form", R("GET ftp://a/ HTTP/1.1"), "INVALID_TARGET", 400],

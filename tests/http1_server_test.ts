@@ -337,6 +337,15 @@ const WIRE_ERRORS: [name: string, raw: string, status: number, log: RegExp][] = 
     400,
     /chunk-size/,
   ],
+  ...["a \r\n", "a\t\r\n", "2;\r\n", "2;x=\r\n", '2;x="ab\r\n'].map((
+    sizeLine,
+  ): [string, string, number, RegExp] => [
+    `chunk-size line ${JSON.stringify(sizeLine)}`,
+    `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${sizeLine}0123456789\r\n`,
+    400,
+    /^400 Bad Request: .*\(RFC 9112 §7\.1\.1\)/,
+  ]),
+  ["backslash in path", "GET /a\\b?c HTTP/1.1\r\nHost: a\r\n\r\n", 400, /request-target/],
   ["body too large", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n", 413, /^413 /],
   [
     "chunked too large",
@@ -395,6 +404,21 @@ Deno.test("server: each error status on the wire, then the connection is closed"
       }
     }
   } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: a backslash in the query reaches the handler as sent", async () => {
+  // The WHATWG URL parser leaves "\\" raw in a query (it is "/" only in the
+  // path), so a browser follows such a link as written.
+  const { server, port } = start((req) => ({ status: 200, body: req.path }));
+  const client = await Client.open(port);
+  try {
+    await client.write("GET /search?q=a\\b HTTP/1.1\r\nHost: a\r\n\r\n");
+    const response = await client.read();
+    assertEquals([response.status, response.body], [200, "/search?q=a\\b"]);
+  } finally {
+    client.close();
     await server.shutdown();
   }
 });

@@ -19,10 +19,10 @@
  *
  * @module
  */
-import { RequestError } from "./errors.ts";
+import { bareCrError, bareLfError, RequestError } from "./errors.ts";
 import { DEFAULT_LIMITS, type Http1Limits } from "./limits.ts";
 import { parseFieldLine } from "./parser.ts";
-import { CR, FIELD_VALUE_CHAR, HEX_VALUE, HTAB, LF, SP } from "./syntax.ts";
+import { CR, FIELD_VALUE_CHAR, hex, HEX_VALUE, HTAB, LF, SP, TCHAR } from "./syntax.ts";
 
 /**
  * The limits the chunked decoder enforces.
@@ -43,9 +43,7 @@ export type ChunkedLimits = Pick<
 enum State {
   /** Reading chunk-size hex digits. */
   Size,
-  /** After the digits: BWS before `;`, or CR. */
-  SizeWhitespace,
-  /** Inside ignored chunk extensions, until CR. */
+  /** Inside the chunk extensions after the size (see {@linkcode Ext}), until CR. */
   Extension,
   /** Expecting the LF of the chunk-size line. */
   SizeLf,
@@ -63,6 +61,45 @@ enum State {
   EndLf,
   /** The whole chunked body has been read. */
   Done,
+}
+
+/**
+ * Where the decoder is in the chunk extensions (RFC 9112 §7.1.1):
+ *
+ * ```text
+ * chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+ * chunk-ext-name = token
+ * chunk-ext-val  = token / quoted-string
+ * ```
+ *
+ * Whitespace is allowed only before `;` and around `=`: not after the size or
+ * a value when no extension follows (`a \r\n`), and every name needs a token
+ * (`2;`) and every `=` a value (`;x=`). llhttp refuses all of these; a
+ * lenient parser is one half of a framing differential.
+ */
+enum Ext {
+  /** Right after the size digits: CR, `;` or BWS. */
+  AfterSize,
+  /** BWS after the size: `;` must follow. */
+  AfterSizeBws,
+  /** BWS that must be followed by `;`. */
+  BeforeSemicolon,
+  /** After `;`: BWS, then the first byte of a name. */
+  BeforeName,
+  /** Inside a name token. */
+  Name,
+  /** BWS after a name: `=` or `;` must follow. */
+  AfterNameBws,
+  /** After `=`: BWS, then a token or a quoted-string. */
+  BeforeValue,
+  /** Inside a token value. */
+  TokenValue,
+  /** Inside a quoted-string value. */
+  Quoted,
+  /** After `\` in a quoted-string. */
+  QuotedPair,
+  /** After a value (or its closing quote): CR, `;` or BWS. */
+  AfterValue,
 }
 
 // Stop accumulating before size * 16 + 15 could exceed 2^53 - 1.
@@ -84,6 +121,7 @@ const MAX_SIZE_BEFORE_SHIFT = Math.floor((Number.MAX_SAFE_INTEGER - 15) / 16);
 export class ChunkedDecoder {
   #limits: ChunkedLimits;
   #state = State.Size;
+  #ext = Ext.AfterSize;
   #size = 0;
   #sizeDigits = 0;
   #lineBytes = 0;
@@ -119,79 +157,20 @@ export class ChunkedDecoder {
   feed(input: Uint8Array): number {
     const end = input.length;
     let i = 0;
-    while (i < end) {
+    while (i < end && this.#state !== State.Done) {
       switch (this.#state) {
-        case State.Size: {
-          const b = input[i];
-          const v = HEX_VALUE[b];
-          if (v !== 0xff) {
-            if (this.#size > MAX_SIZE_BEFORE_SHIFT) {
-              throw new RequestError(
-                "CHUNK_SIZE_OVERFLOW",
-                "chunk-size overflows (RFC 9112 §7.1)",
-              );
-            }
-            this.#size = this.#size * 16 + v;
-            this.#sizeDigits++;
-            this.#countLineByte();
-            i++;
-            break;
-          }
-          if (this.#sizeDigits === 0) throw invalidSize(b);
-          this.#state = State.SizeWhitespace;
-          break; // re-examine b in the next state
-        }
-        case State.SizeWhitespace: {
-          const b = input[i++];
-          this.#countLineByte();
-          if (b === CR) this.#state = State.SizeLf;
-          else if (b === 0x3b /* ; */) this.#state = State.Extension;
-          else if (b !== SP && b !== HTAB) throw b === LF ? bareLf() : invalidSize(b); // BWS only
+        case State.Size:
+          i = this.#readSize(input, i, end);
           break;
-        }
-        case State.Extension: {
-          const b = input[i++];
-          if (b === CR) {
-            this.#state = State.SizeLf;
-          } else if (FIELD_VALUE_CHAR[b] !== 1) {
-            if (b === LF) throw bareLf();
-            throw new RequestError(
-              "INVALID_CHUNK_EXTENSION",
-              `control byte 0x${b.toString(16).padStart(2, "0")} in chunk extension ` +
-                "(RFC 9112 §7.1.1)",
-            );
-          }
-          this.#countLineByte();
+        case State.Extension:
+          this.#readExtension(input[i++]);
           break;
-        }
-        case State.SizeLf: {
-          if (input[i++] !== LF) throw bareCr();
-          this.#lineBytes = 0;
-          if (this.#size === 0) {
-            this.#state = State.Trailer;
-          } else {
-            if (this.#size > this.#limits.maxBodyBytes - this.#length) {
-              throw new RequestError(
-                "BODY_TOO_LARGE",
-                `chunked body exceeds the ${this.#limits.maxBodyBytes}-byte limit`,
-              );
-            }
-            this.#remaining = this.#size;
-            this.#reserve(this.#length + this.#size);
-            this.#state = State.Data;
-          }
+        case State.SizeLf:
+          this.#readSizeLf(input[i++]);
           break;
-        }
-        case State.Data: {
-          // The hot path: one bulk copy per read, not per byte.
-          const n = Math.min(this.#remaining, end - i);
-          this.#out.set(input.subarray(i, i + n), this.#length);
-          this.#length += n;
-          this.#remaining -= n;
-          i += n;
-          if (this.#remaining === 0) this.#state = State.DataCr;
+        case State.Data:
+          i = this.#readData(input, i, end);
           break;
-        }
         case State.DataCr:
           if (input[i++] !== CR) throw missingCrlf();
           this.#state = State.DataLf;
@@ -202,40 +181,104 @@ export class ChunkedDecoder {
           this.#sizeDigits = 0;
           this.#state = State.Size;
           break;
-        case State.Trailer: {
-          const b = input[i++];
-          if (b === CR) {
-            this.#state = this.#trailerLineLength === 0 ? State.EndLf : State.TrailerLf;
-          } else if (b === LF) {
-            throw bareLf();
-          } else {
-            this.#pushTrailerByte(b);
-          }
+        case State.Trailer:
+          this.#readTrailer(input[i++]);
           break;
-        }
-        case State.TrailerLf: {
-          if (input[i++] !== LF) throw bareCr();
-          if (++this.#trailerCount > this.#limits.maxHeaderCount) {
-            throw new RequestError(
-              "TOO_MANY_HEADERS",
-              `more than ${this.#limits.maxHeaderCount} trailer fields`,
-            );
-          }
-          // Validated exactly like a header field, then discarded.
-          parseFieldLine(this.#trailerLine!, 0, this.#trailerLineLength);
-          this.#trailerLineLength = 0;
-          this.#state = State.Trailer;
+        case State.TrailerLf:
+          this.#readTrailerLf(input[i++]);
           break;
-        }
         case State.EndLf:
-          if (input[i++] !== LF) throw bareCr();
+          if (input[i++] !== LF) throw bareCrError();
           this.#state = State.Done;
-          return i;
-        case State.Done:
-          return i;
+          break;
       }
     }
     return i;
+  }
+
+  /** Hex digits of chunk-size; the first other byte starts the extensions. */
+  #readSize(input: Uint8Array, from: number, end: number): number {
+    let i = from;
+    while (i < end) {
+      const value = HEX_VALUE[input[i]];
+      if (value === 0xff) break;
+      if (this.#size > MAX_SIZE_BEFORE_SHIFT) {
+        throw new RequestError("CHUNK_SIZE_OVERFLOW", "chunk-size overflows (RFC 9112 §7.1)");
+      }
+      this.#size = this.#size * 16 + value;
+      this.#sizeDigits++;
+      this.#countLineByte();
+      i++;
+    }
+    if (i < end) {
+      if (this.#sizeDigits === 0) throw invalidSize(input[i]);
+      this.#state = State.Extension;
+      this.#ext = Ext.AfterSize;
+    }
+    return i;
+  }
+
+  /** One byte of the chunk-size line after the digits; CR ends it. */
+  #readExtension(b: number): void {
+    this.#countLineByte();
+    if (b === LF) throw bareLfError("chunked body");
+    const next = nextExtensionState(this.#ext, b);
+    if (next === null) this.#state = State.SizeLf;
+    else this.#ext = next;
+  }
+
+  /** The LF ending the chunk-size line: data follows, or the trailers after size 0. */
+  #readSizeLf(b: number): void {
+    if (b !== LF) throw bareCrError();
+    this.#lineBytes = 0;
+    if (this.#size === 0) {
+      this.#state = State.Trailer;
+      return;
+    }
+    if (this.#size > this.#limits.maxBodyBytes - this.#length) {
+      throw new RequestError(
+        "BODY_TOO_LARGE",
+        `chunked body exceeds the ${this.#limits.maxBodyBytes}-byte limit`,
+      );
+    }
+    this.#remaining = this.#size;
+    this.#reserve(this.#length + this.#size);
+    this.#state = State.Data;
+  }
+
+  /** The hot path: one bulk copy per read, not per byte. */
+  #readData(input: Uint8Array, from: number, end: number): number {
+    const n = Math.min(this.#remaining, end - from);
+    this.#out.set(input.subarray(from, from + n), this.#length);
+    this.#length += n;
+    this.#remaining -= n;
+    if (this.#remaining === 0) this.#state = State.DataCr;
+    return from + n;
+  }
+
+  /** A byte of a trailer field line; CR ends the line (an empty one ends the body). */
+  #readTrailer(b: number): void {
+    if (b === CR) {
+      this.#state = this.#trailerLineLength === 0 ? State.EndLf : State.TrailerLf;
+    } else if (b === LF) {
+      throw bareLfError("chunked body");
+    } else {
+      this.#pushTrailerByte(b);
+    }
+  }
+
+  /** The LF ending a trailer field line, which is validated like a header field, then discarded. */
+  #readTrailerLf(b: number): void {
+    if (b !== LF) throw bareCrError();
+    if (++this.#trailerCount > this.#limits.maxHeaderCount) {
+      throw new RequestError(
+        "TOO_MANY_HEADERS",
+        `more than ${this.#limits.maxHeaderCount} trailer fields`,
+      );
+    }
+    parseFieldLine(this.#trailerLine!, 0, this.#trailerLineLength);
+    this.#trailerLineLength = 0;
+    this.#state = State.Trailer;
   }
 
   #countLineByte(): void {
@@ -273,22 +316,86 @@ export class ChunkedDecoder {
   }
 }
 
+/**
+ * The extension state after byte `b` (not LF), or `null` when `b` is the CR
+ * that ends the chunk-size line. Throws where RFC 9112 §7.1.1 allows no `b`.
+ */
+function nextExtensionState(state: Ext, b: number): Ext | null {
+  const whitespace = b === SP || b === HTAB;
+  switch (state) {
+    case Ext.AfterSize:
+      if (b === CR) return null;
+      if (b === SEMICOLON) return Ext.BeforeName;
+      if (whitespace) return Ext.AfterSizeBws;
+      throw invalidSize(b);
+    case Ext.AfterSizeBws:
+      if (b === SEMICOLON) return Ext.BeforeName;
+      if (whitespace) return state;
+      if (b === CR) {
+        throw new RequestError(
+          "INVALID_CHUNK_SIZE",
+          "whitespace after chunk-size with no extension (RFC 9112 §7.1.1)",
+        );
+      }
+      throw invalidSize(b);
+    case Ext.AfterValue:
+      if (b === CR) return null;
+      if (b === SEMICOLON) return Ext.BeforeName;
+      if (whitespace) return Ext.BeforeSemicolon;
+      throw invalidExtension(`byte ${hex(b)} after a chunk extension value`);
+    case Ext.BeforeSemicolon:
+      if (b === SEMICOLON) return Ext.BeforeName;
+      if (whitespace) return state;
+      throw invalidExtension(`${describeByte(b)} after whitespace; only ";" may follow it`);
+    case Ext.BeforeName:
+      if (TCHAR[b] === 1) return Ext.Name;
+      if (whitespace) return state;
+      throw invalidExtension(`${describeByte(b)} where an extension name must start`);
+    case Ext.Name:
+    case Ext.AfterNameBws:
+      if (b === EQUALS) return Ext.BeforeValue;
+      if (b === SEMICOLON) return Ext.BeforeName;
+      if (whitespace) return Ext.AfterNameBws;
+      if (state === Ext.Name && TCHAR[b] === 1) return state;
+      if (state === Ext.Name && b === CR) return null;
+      throw invalidExtension(`${describeByte(b)} after an extension name`);
+    case Ext.BeforeValue:
+      if (b === DQUOTE) return Ext.Quoted;
+      if (TCHAR[b] === 1) return Ext.TokenValue;
+      if (whitespace) return state;
+      throw invalidExtension(`${describeByte(b)} where an extension value must start`);
+    case Ext.TokenValue:
+      return TCHAR[b] === 1 ? state : nextExtensionState(Ext.AfterValue, b);
+    case Ext.Quoted:
+      if (b === DQUOTE) return Ext.AfterValue;
+      if (b === BACKSLASH) return Ext.QuotedPair;
+      if (FIELD_VALUE_CHAR[b] === 1) return state; // qdtext (RFC 9110 §5.6.4)
+      throw invalidExtension(`${describeByte(b)} inside a quoted extension value`);
+    case Ext.QuotedPair:
+      if (FIELD_VALUE_CHAR[b] === 1) return Ext.Quoted;
+      throw invalidExtension(`${describeByte(b)} after "\\" in a quoted extension value`);
+  }
+}
+
+const SEMICOLON = 0x3b;
+const EQUALS = 0x3d;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** How a byte is named in an error: CR says what is missing. */
+function describeByte(b: number): string {
+  return b === CR ? "end of line" : `byte ${hex(b)}`;
+}
+
+function invalidExtension(what: string): RequestError {
+  return new RequestError("INVALID_CHUNK_EXTENSION", `${what} (RFC 9112 §7.1.1)`);
+}
+
 function invalidSize(b: number): RequestError {
   return new RequestError(
     "INVALID_CHUNK_SIZE",
-    `invalid byte 0x${b.toString(16).padStart(2, "0")} in chunk-size (RFC 9112 §7.1: 1*HEXDIG)`,
+    `invalid byte ${hex(b)} in chunk-size (RFC 9112 §7.1: 1*HEXDIG)`,
   );
-}
-
-function bareLf(): RequestError {
-  return new RequestError(
-    "BARE_LF",
-    "bare LF line terminator in chunked body; lines must end in CRLF (RFC 9112 §2.2)",
-  );
-}
-
-function bareCr(): RequestError {
-  return new RequestError("BARE_CR", "bare CR not followed by LF (RFC 9112 §2.2)");
 }
 
 function missingCrlf(): RequestError {

@@ -131,3 +131,36 @@ export class RequestError extends Error {
 export function statusText(status: number): string {
   return (STATUS_TEXT as Record<number, string | undefined>)[status] ?? "";
 }
+
+/**
+ * The error for a bare LF ending a line of `part` (the head, a chunk-size
+ * line, a trailer): lines must end in CRLF (RFC 9112 §2.2).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { bareLfError } from "./errors.ts";
+ * const error = bareLfError("chunked body");
+ * assertEquals([error.code, error.status], ["BARE_LF", 400]);
+ * ```
+ */
+export function bareLfError(part: string): RequestError {
+  return new RequestError(
+    "BARE_LF",
+    `bare LF line terminator in ${part}; lines must end in CRLF (RFC 9112 §2.2)`,
+  );
+}
+
+/**
+ * The error for a CR not followed by LF (RFC 9112 §2.2).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { bareCrError } from "./errors.ts";
+ * assertEquals(bareCrError().code, "BARE_CR");
+ * ```
+ */
+export function bareCrError(): RequestError {
+  return new RequestError("BARE_CR", "bare CR not followed by LF (RFC 9112 §2.2)");
+}

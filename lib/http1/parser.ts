@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { RequestError } from "./errors.ts";
+import { bareCrError, bareLfError, RequestError } from "./errors.ts";
 import {
   type BodyFraming,
   checkTransferEncoding,
@@ -36,14 +36,17 @@ import {
 } from "./fields.ts";
 import { DEFAULT_LIMITS, type Http1Limits } from "./limits.ts";
 import {
+  BACKSLASH,
   COLON,
   CR,
   FIELD_VALUE_CHAR,
   hasValidPercentEncoding,
+  hex,
   HTAB,
   isValidAuthority,
   latin1,
   LF,
+  QUESTION_MARK,
   SP,
   TARGET_CHAR,
   TCHAR,
@@ -178,7 +181,7 @@ export function parseRequestHead(
   // before the request-line (some clients send an extra CRLF after a body).
   while (pos < end && buf[pos] === CR) {
     if (pos + 1 === end) return INCOMPLETE;
-    if (buf[pos + 1] !== LF) throw bareCr();
+    if (buf[pos + 1] !== LF) throw bareCrError();
     pos += 2;
     if (pos > limits.maxRequestLineBytes) {
       throw new RequestError("INVALID_REQUEST_LINE", "too many empty lines before the request");
@@ -257,14 +260,11 @@ export function findLineEnd(buf: Uint8Array, from: number, end: number): number 
   for (let i = from; i < end; i++) {
     const b = buf[i];
     if (b === LF) {
-      throw new RequestError(
-        "BARE_LF",
-        "bare LF line terminator; lines must end in CRLF (RFC 9112 §2.2)",
-      );
+      throw bareLfError("request head");
     }
     if (b === CR) {
       if (i + 1 === end) return -1;
-      if (buf[i + 1] !== LF) throw bareCr();
+      if (buf[i + 1] !== LF) throw bareCrError();
       return i;
     }
   }
@@ -312,14 +312,7 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
       "empty request-target or extra SP (RFC 9112 §3)",
     );
   }
-  for (let k = targetStart; k < j; k++) {
-    if (TARGET_CHAR[buf[k]] !== 1) {
-      throw new RequestError(
-        "INVALID_TARGET",
-        `invalid byte ${hex(buf[k])} in request-target (RFC 9112 §3.2, RFC 3986)`,
-      );
-    }
-  }
+  checkTargetBytes(buf, targetStart, j);
 
   // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
   const v = j + 1;
@@ -366,6 +359,25 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
     );
   }
   return { method, targetStart, targetEnd: j, versionMinor };
+}
+
+/**
+ * Checks the request-target's bytes against {@linkcode TARGET_CHAR}, and
+ * refuses `\\` before the query (see {@linkcode BACKSLASH}).
+ */
+function checkTargetBytes(buf: Uint8Array, start: number, end: number): void {
+  let inQuery = false;
+  for (let k = start; k < end; k++) {
+    const b = buf[k];
+    if (TARGET_CHAR[b] !== 1 || (b === BACKSLASH && !inQuery)) {
+      throw new RequestError(
+        "INVALID_TARGET",
+        `invalid byte ${hex(b)} in request-target ${inQuery ? "query" : "path"} ` +
+          "(RFC 9112 §3.2, RFC 3986)",
+      );
+    }
+    if (b === QUESTION_MARK) inQuery = true;
+  }
 }
 
 /**
@@ -617,17 +629,6 @@ function methodName(buf: Uint8Array, start: number, end: number): string {
 
 function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
-}
-
-function hex(b: number): string {
-  return "0x" + b.toString(16).padStart(2, "0");
-}
-
-function bareCr(): RequestError {
-  return new RequestError(
-    "BARE_CR",
-    "bare CR not followed by LF (RFC 9112 §2.2)",
-  );
 }
 
 function requestLineTooLong(limits: HeadLimits): RequestError {

@@ -122,21 +122,47 @@ export const FIELD_VALUE_CHAR: Uint8Array = table((b) =>
 
 /**
  * Bytes allowed in a request-target. RFC 3986 allows fewer, but clients send
- * `"`, `<`, `>`, `^`, `` ` ``, `{`, `|`, `}` unencoded in practice and the URL
- * parser percent-encodes them harmlessly, so only what is unsafe is refused:
- * controls, SP, DEL and non-ASCII (never valid), `#` (a fragment is never
- * sent, RFC 9112 §3.2) and `\` (the WHATWG URL parser treats it as `/`, a
- * path-normalisation differential with other servers).
+ * `"`, `<`, `>`, `\\`, `^`, `` ` ``, `{`, `|`, `}` unencoded in practice and
+ * the URL parser percent-encodes them harmlessly, so only what is unsafe is
+ * refused: controls, SP, DEL and non-ASCII (never valid) and `#` (a fragment
+ * is never sent, RFC 9112 §3.2). `\\` is allowed here because the WHATWG URL
+ * parser leaves it raw in a query; in the path it is refused (see
+ * {@linkcode BACKSLASH}).
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { TARGET_CHAR } from "./syntax.ts";
- * console.log(TARGET_CHAR["/".charCodeAt(0)], TARGET_CHAR["#".charCodeAt(0)]); // 1 0
+ * assertEquals([TARGET_CHAR["/".charCodeAt(0)], TARGET_CHAR["#".charCodeAt(0)]], [1, 0]);
  * ```
  */
-export const TARGET_CHAR: Uint8Array = table((b) =>
-  b >= 0x21 && b <= 0x7e && b !== 0x23 && b !== 0x5c
-);
+export const TARGET_CHAR: Uint8Array = table((b) => b >= 0x21 && b <= 0x7e && b !== 0x23);
+
+/**
+ * `\\`: refused in a request-target's path, because the WHATWG URL parser
+ * treats it as `/` there (a path-normalisation differential with servers
+ * that do not); allowed in the query, where that parser leaves it as sent.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { BACKSLASH } from "./syntax.ts";
+ * assertEquals(BACKSLASH, "\\".charCodeAt(0));
+ * ```
+ */
+export const BACKSLASH = 0x5c;
+
+/**
+ * `?`: where a request-target's query begins (RFC 3986 §3.4).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { QUESTION_MARK } from "./syntax.ts";
+ * assertEquals(QUESTION_MARK, "?".charCodeAt(0));
+ * ```
+ */
+export const QUESTION_MARK = 0x3f;
 
 /**
  * `HEXDIG` → its value, or `0xff` for any other byte.
@@ -154,6 +180,20 @@ export const HEX_VALUE: Uint8Array = (() => {
   }
   return t;
 })();
+
+/**
+ * A byte as it is named in error messages: `0x0a`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { hex } from "./syntax.ts";
+ * assertEquals(hex(0x0a), "0x0a");
+ * ```
+ */
+export function hex(byte: number): string {
+  return "0x" + byte.toString(16).padStart(2, "0");
+}
 
 /**
  * Decodes `bytes[start, end)` as latin1 (ISO-8859-1: byte n → U+00nn). Not
