@@ -124,6 +124,41 @@ Deno.test("garbage gets a 400 and a closed connection while other clients are se
   }
 });
 
+Deno.test("logout CSRF: judged by Host and the listener's scheme, then Sec-Fetch-Site, then Referer", async () => {
+  const server = await start();
+  try {
+    const own = `http://127.0.0.1:${server.port}`;
+    const host = `127.0.0.1:${server.port}`;
+    const cases: [string, string, number][] = [
+      // The absolute-form target names the forger's origin; Host is the real one.
+      [`POST http://evil.example/logout`, `Host: ${host}\r\nOrigin: http://evil.example`, 403],
+      [`POST http://evil.example/logout`, `Host: ${host}\r\nOrigin: ${own}`, 303],
+      ["POST /logout", `Host: ${host}\r\nOrigin: http://evil.example`, 403],
+      ["POST /logout", `Host: ${host}\r\nOrigin: null`, 403],
+      ["POST /logout", `Host: ${host}\r\nOrigin: https://127.0.0.1:${server.port}`, 403],
+      ["POST /logout", `Host: ${host}\r\nOrigin: ${own}`, 303],
+      ["POST /logout", `Host: ${host}\r\nSec-Fetch-Site: cross-site`, 403],
+      ["POST /logout", `Host: ${host}\r\nSec-Fetch-Site: same-site`, 403],
+      ["POST /logout", `Host: ${host}\r\nSec-Fetch-Site: same-origin`, 303],
+      ["POST /logout", `Host: ${host}\r\nReferer: http://evil.example/form`, 403],
+      ["POST /logout", `Host: ${host}\r\nReferer: ${own}/`, 303],
+      ["POST /logout", `Host: ${host}`, 303], // curl: no browser fields
+    ];
+    for (const [requestLine, fields, status] of cases) {
+      const reply = await rawReply(
+        server.port,
+        `${requestLine} HTTP/1.1\r\n${fields}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
+      assertMatch(reply, new RegExp(`^HTTP/1\\.1 ${status} `), `${requestLine} with ${fields}`);
+    }
+    const refusals = server.logs.filter((line) => line.startsWith("POST /logout 403"));
+    assertEquals(refusals.length, 7, refusals.join("\n"));
+    assertStringIncludes(refusals[0], `Origin http://evil.example is not ${own}`);
+  } finally {
+    await server.stop();
+  }
+});
+
 Deno.test("with the KV store, a session survives a restart", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/sessions.kv`;

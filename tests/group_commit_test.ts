@@ -63,3 +63,16 @@ Deno.test("GroupCommit: limits below one are refused", () => {
   );
   assertThrows(() => new GroupCommit(commit, { maxItems: 1, maxKeys: 1 }), TypeError);
 });
+
+Deno.test("GroupCommit: a commit answering too few or too many results rejects its group", async () => {
+  for (const extra of [-1, 1]) {
+    const writer = new GroupCommit<string, string>(async (items) => {
+      await Promise.resolve();
+      return extra < 0 ? items.slice(1) : [...items, "extra"];
+    }, { maxItems: 10 });
+    const group = [writer.submit("a"), writer.submit("b"), writer.submit("c")];
+    for (const promise of group) {
+      await assertRejects(() => promise, Error, "results for");
+    }
+  }
+});

@@ -8,27 +8,26 @@
  *
  * @module
  */
-import { type Cookie, setCookie } from "jsr:@std/http@1.1.3/cookie";
 import { findCookie } from "./cookie_header.ts";
+import { checkSameOrigin, serverOrigin } from "./cross_origin.ts";
 import { renderPage, type VisitOutcome } from "./page.ts";
 import { isWellFormedSessionId, SESSION_TTL_MS, type SessionStore } from "./session.ts";
-
-/** The cookie that carries the session id. */
-export const SESSION_COOKIE = "session_id";
+import { SESSION_COOKIE, sessionCookieAttributes } from "./session_cookie.ts";
 
 /**
  * What the app reads from a request.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import type { CookieAppRequest } from "./app.ts";
  * const request: CookieAppRequest = {
  *   method: "GET",
  *   pathname: "/",
- *   origin: "http://localhost:8080",
+ *   secure: false,
  *   header: (name) => (name === "cookie" ? "session_id=abc" : null),
  * };
- * console.log(request.header("cookie")); // "session_id=abc"
+ * assertEquals(request.header("cookie"), "session_id=abc");
  * ```
  */
 export interface CookieAppRequest {
@@ -36,8 +35,8 @@ export interface CookieAppRequest {
   readonly method: string;
   /** The path without the query, e.g. `"/logout"`. */
   readonly pathname: string;
-  /** The request URL's origin, e.g. `"http://localhost:8080"`; `https:` means TLS. */
-  readonly origin: string;
+  /** Whether the connection is TLS: the scheme of the origin the server is reached at. */
+  readonly secure: boolean;
   /** A request header's value (name in lower case), or `null`. */
   header(name: string): string | null;
 }
@@ -47,9 +46,10 @@ export interface CookieAppRequest {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import type { CookieAppResponse } from "./app.ts";
  * const notFound: CookieAppResponse = { status: 404, headers: [], body: "Not Found\n" };
- * console.log(notFound.status); // 404
+ * assertEquals(notFound.status, 404);
  * ```
  */
 export interface CookieAppResponse {
@@ -108,34 +108,15 @@ export function createCookieApp(
   const now = options.now ?? Date.now;
   const maxAgeSeconds = Math.floor((options.ttlMs ?? SESSION_TTL_MS) / 1000);
 
-  /**
-   * A `session_id` Set-Cookie value with the attributes every one of them
-   * carries, written by @std/http's setCookie. Called only while building the
-   * app: per request, only the id changes.
-   */
-  function sessionCookie(value: string, secure: boolean, maxAge: number): string {
-    const cookie: Cookie = {
-      name: SESSION_COOKIE,
-      value,
-      path: "/",
-      httpOnly: true,
-      sameSite: "Lax",
-      maxAge,
-      secure,
-    };
-    const headers = new Headers();
-    setCookie(headers, cookie);
-    return headers.get("set-cookie")!;
-  }
-  /** What follows `session_id=<id>; `, e.g. `HttpOnly; Max-Age=604800; SameSite=Lax; Path=/`. */
-  const attributes = (secure: boolean) => {
-    const cookie = sessionCookie("", secure, maxAgeSeconds);
-    return cookie.slice(cookie.indexOf(";") + 2);
-  };
-  const attributesOverHttp = attributes(false);
-  const attributesOverHttps = attributes(true);
-  const clearedOverHttp = sessionCookie("", false, 0);
-  const clearedOverHttps = sessionCookie("", true, 0);
+  // Built once: per request, only the id changes.
+  const attributesOverHttp = sessionCookieAttributes({ secure: false, maxAgeSeconds });
+  const attributesOverHttps = sessionCookieAttributes({ secure: true, maxAgeSeconds });
+  const clearedOverHttp = `${SESSION_COOKIE}=; ${
+    sessionCookieAttributes({ secure: false, maxAgeSeconds: 0 })
+  }`;
+  const clearedOverHttps = `${SESSION_COOKIE}=; ${
+    sessionCookieAttributes({ secure: true, maxAgeSeconds: 0 })
+  }`;
 
   async function showPage(request: CookieAppRequest): Promise<CookieAppResponse> {
     const sent = findCookie(request.header("cookie"), SESSION_COOKIE);
@@ -152,22 +133,28 @@ export function createCookieApp(
     log(describe(request, outcome));
 
     // The id is base64url (isWellFormedSessionId), so it needs no escaping.
-    const attributes = isSecure(request) ? attributesOverHttps : attributesOverHttp;
-    const cookie = `${SESSION_COOKIE}=${outcome.session.id}; ${attributes}`;
+    const cookieAttributes = request.secure ? attributesOverHttps : attributesOverHttp;
+    const cookie = `${SESSION_COOKIE}=${outcome.session.id}; ${cookieAttributes}`;
     const body = renderPage(outcome, {
       storeDescription: store.description,
-      cookieAttributes: attributes,
-      origin: request.origin,
+      cookieAttributes,
+      origin: pageOrigin(request),
     });
     return { status: 200, headers: [...PAGE_HEADERS, ["set-cookie", cookie]], body };
   }
 
   async function logout(request: CookieAppRequest): Promise<CookieAppResponse> {
-    // SameSite=Lax already keeps the cookie off cross-site POSTs; checking Origin
-    // as well refuses a forged logout even from browsers that ignore SameSite.
-    const origin = request.header("origin");
-    if (origin !== null && origin !== request.origin) {
-      log(`POST /logout 403: cross-site request from Origin ${origin}`);
+    // SameSite=Lax already keeps the cookie off cross-site POSTs; checking the
+    // origin as well refuses a forged logout even from browsers that ignore SameSite.
+    const verdict = checkSameOrigin({
+      host: request.header("host"),
+      secure: request.secure,
+      origin: request.header("origin"),
+      secFetchSite: request.header("sec-fetch-site"),
+      referer: request.header("referer"),
+    });
+    if (!verdict.allowed) {
+      log(`POST /logout 403: cross-site request refused (${verdict.reason})`);
       return { status: 403, headers: [TEXT_PLAIN], body: "Cross-site logout refused.\n" };
     }
     const sent = findCookie(request.header("cookie"), SESSION_COOKIE);
@@ -179,7 +166,7 @@ export function createCookieApp(
       headers: [
         ["location", "/"],
         TEXT_PLAIN,
-        ["set-cookie", isSecure(request) ? clearedOverHttps : clearedOverHttp],
+        ["set-cookie", request.secure ? clearedOverHttps : clearedOverHttp],
       ],
       body: "Logged out. See /.\n",
     };
@@ -220,16 +207,17 @@ export function createWebCookieApp(
     const answer = await app({
       method: request.method,
       pathname: url.pathname,
-      origin: url.origin,
+      secure: url.protocol === "https:",
       header: (name) => request.headers.get(name),
     });
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   };
 }
 
-/** `Secure` only over TLS: a browser on plain HTTP would refuse to store a Secure cookie. */
-function isSecure(request: CookieAppRequest): boolean {
-  return request.origin.startsWith("https:");
+/** The origin the visitor reached the page at, for the page's curl example. */
+function pageOrigin(request: CookieAppRequest): string {
+  return serverOrigin(request.header("host"), request.secure) ??
+    `${request.secure ? "https" : "http"}://localhost`;
 }
 
 function describe(request: CookieAppRequest, outcome: VisitOutcome): string {

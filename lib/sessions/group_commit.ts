@@ -34,11 +34,12 @@ interface Waiting<T, R> {
  * Commits items in groups, one group at a time, in arrival order.
  *
  * `commit` receives a group and returns one result per item, in order; if it
- * throws, every item of that group is rejected with the error, and later
- * groups are committed as usual.
+ * throws, or returns a different number of results, every item of that group
+ * is rejected with the error, and later groups are committed as usual.
  *
  * @example Three writes in one tick: the first commits alone, the other two together
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { GroupCommit } from "./group_commit.ts";
  * const groups: number[][] = [];
  * const writer = new GroupCommit<number, number>(async (items) => {
@@ -47,7 +48,8 @@ interface Waiting<T, R> {
  *   return items.map((item) => item * 10);
  * }, { maxItems: 100 });
  * const results = await Promise.all([1, 2, 3].map((item) => writer.submit(item)));
- * console.log(results, groups); // [10, 20, 30] [[1], [2, 3]]
+ * assertEquals(results, [10, 20, 30]);
+ * assertEquals(groups, [[1], [2, 3]]);
  * ```
  */
 export class GroupCommit<T, R> {
@@ -88,6 +90,12 @@ export class GroupCommit<T, R> {
       const group = this.#waiting.splice(0, this.#groupSize());
       try {
         const results = await this.#commit(group.map((waiting) => waiting.item));
+        if (results.length !== group.length) {
+          // A short answer would acknowledge some items with `undefined` as if stored.
+          throw new Error(
+            `GroupCommit: commit returned ${results.length} results for ${group.length} items`,
+          );
+        }
         group.forEach((waiting, i) => waiting.resolve(results[i]));
       } catch (error) {
         for (const waiting of group) waiting.reject(error);
