@@ -11,6 +11,9 @@
  */
 import { dirname } from "jsr:@std/path@1.1.6/dirname";
 import { fromFileUrl } from "jsr:@std/path@1.1.6/from-file-url";
+import { isAbsolute } from "jsr:@std/path@1.1.6/is-absolute";
+import { relative } from "jsr:@std/path@1.1.6/relative";
+import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
 import { parseServerFlags, runMain, shutDownOnSignals, UsageError } from "./lib/cli.ts";
 import { ChangeMonitor } from "./lib/caching/change_monitor.ts";
 import { type CachingHandlerOptions, createCachingHandler } from "./lib/caching/handler.ts";
@@ -34,6 +37,11 @@ export interface ServeCachingOptions extends Omit<CachingHandlerOptions, "change
   signal?: AbortSignal;
   /** Called with the bound address once the server listens. */
   onListen?: (addr: Deno.NetAddr) => void;
+  /**
+   * PEM certificate chain and private key: when given, the server speaks TLS
+   * and offers HTTP/2 as well as HTTP/1.1 (ALPN), and the client chooses.
+   */
+  tls?: { cert: string; key: string };
 }
 
 /**
@@ -63,15 +71,37 @@ export interface ServeCachingOptions extends Omit<CachingHandlerOptions, "change
  * ```
  */
 export function serveCaching(options: ServeCachingOptions): CachingServer {
-  const { port = 8000, hostname = "127.0.0.1", signal, onListen, watch = true, ...handlerOptions } =
-    options;
+  const {
+    port = 8000,
+    hostname = "127.0.0.1",
+    signal,
+    onListen,
+    watch = true,
+    tls,
+    ...handlerOptions
+  } = options;
   const changes = watch
     ? ChangeMonitor.watch(Deno.realPathSync(handlerOptions.root), handlerOptions.log ?? console.log)
     : undefined;
-  const server = Deno.serve(
-    { port, hostname, signal, onListen: onListen ?? (() => {}), automaticCompression: false },
-    createCachingHandler({ ...handlerOptions, changes }),
-  );
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve(
+      {
+        port,
+        hostname,
+        signal,
+        onListen: onListen ?? (() => {}),
+        automaticCompression: false,
+        ...tls,
+      },
+      createCachingHandler({ ...handlerOptions, changes }),
+    );
+  } catch (error) {
+    // A port in use or an unusable certificate: stop watching, or the watcher
+    // would keep the process alive.
+    changes?.close();
+    throw error;
+  }
   const finished = server.finished.then(() => changes?.close());
   return {
     addr: server.addr,
@@ -128,11 +158,14 @@ Options:
   --no-watch             check files with stat on every request instead of
                          watching the root for changes (for network file
                          systems, where change events may not arrive)
+  --cert FILE            PEM certificate chain: serve HTTPS, and HTTP/2 to
+                         clients that offer it (needs --key too)
+  --key FILE             PEM private key for --cert
   -h, --help             show this help`;
 
 async function main(args: string[]): Promise<void> {
   const flags = parseServerFlags(args, 8000, {
-    string: ["root", "cache-control"],
+    string: ["root", "cache-control", "cert", "key"],
     negatable: ["watch"],
   });
   if (flags.help) {
@@ -150,11 +183,14 @@ async function main(args: string[]): Promise<void> {
     );
   }
 
+  const tls = await readTlsFlags(flags.strings.cert, flags.strings.key, root);
+
   // Listen for signals before the port is announced, so none arrives unhandled.
   const shutdown = new AbortController();
   const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort());
-  const server = serveCaching({
+  const server = serveWithTlsChecked({
     root,
+    tls,
     cacheControl,
     port: flags.port,
     hostname: flags.hostname,
@@ -163,12 +199,72 @@ async function main(args: string[]): Promise<void> {
     fallbackIndex: DEMO_PAGE,
     onListen: ({ hostname, port }) => {
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      console.log(`Serving ${root} at http://${host}:${port}/ (Cache-Control: ${cacheControl})`);
+      const scheme = tls ? "https" : "http";
+      console.log(
+        `Serving ${root} at ${scheme}://${host}:${port}/ (Cache-Control: ${cacheControl})`,
+      );
       console.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
     },
   });
   await server.finished;
   stopListeningForSignals();
+}
+
+/**
+ * Reads `--cert` and `--key`, which go together; a file that cannot be read,
+ * or a key the server would serve from `root`, is a usage error.
+ */
+async function readTlsFlags(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  root: string,
+): Promise<{ cert: string; key: string } | undefined> {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError("--cert and --key go together");
+  }
+  const read = async (flag: string, path: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (error) {
+      throw new UsageError(`${flag} ${path}: ${(error as Error).message}`);
+    }
+  };
+  const tls = { cert: await read("--cert", certFile), key: await read("--key", keyFile) };
+  refuseServedKey(keyFile, root);
+  return tls;
+}
+
+/**
+ * Refuses a private key that the server itself would hand out: one under the
+ * root and in no hidden folder (a key generated in the project folder, which
+ * `deno task cache` serves, would be one request away from anyone).
+ */
+function refuseServedKey(keyFile: string, root: string): void {
+  const path: string = relative(Deno.realPathSync(root), Deno.realPathSync(keyFile));
+  const segments: string[] = path.split(SEPARATOR);
+  // ".." (outside the root) and hidden names both start with a dot; neither is served.
+  if (isAbsolute(path) || segments.some((segment) => segment.startsWith("."))) return;
+  throw new UsageError(
+    `--key ${keyFile}: it is inside the served root, so anyone could download it as ` +
+      `/${segments.join("/")}; keep it outside the root or in a hidden folder such as .tls/`,
+  );
+}
+
+/**
+ * `serveCaching`, with the errors Deno.serve raises for PEM files that hold no
+ * certificate, no key, or a key that does not match the certificate turned
+ * into usage errors: they are the user's input, not a bug.
+ */
+function serveWithTlsChecked(options: ServeCachingOptions): CachingServer {
+  try {
+    return serveCaching(options);
+  } catch (error) {
+    const badPem = error instanceof Deno.errors.InvalidData ||
+      String(error).includes("KeyMismatch");
+    if (options.tls && badPem) throw new UsageError(`--cert/--key: ${(error as Error).message}`);
+    throw error;
+  }
 }
 
 function isDirectory(path: string): boolean {

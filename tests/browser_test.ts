@@ -9,7 +9,13 @@
 import { cachingScenario } from "./browser/caching_scenario.ts";
 import { findChromium } from "./browser/chromium.ts";
 import { cookieScenario } from "./browser/cookie_scenario.ts";
-import { stepsOf, withCachingSite, withCookieServer, withTab } from "./browser/harness.ts";
+import {
+  stepsOf,
+  trustTestCertificate,
+  withCachingSite,
+  withCookieServer,
+  withTab,
+} from "./browser/harness.ts";
 import { ScreenshotFolder } from "./browser/screenshots.ts";
 
 const chromium = findChromium();
@@ -24,6 +30,29 @@ Deno.test({
     try {
       await withCachingSite((site) =>
         withTab(executable!, (tab) => cachingScenario(tab, site, shots, stepsOf(t)))
+      );
+    } finally {
+      console.log(`screenshots: ${shots.path}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "browser: caching demo over HTTPS: HTTP/2 carries the same 200, 304, 200, 304",
+  ignore: executable === undefined,
+  async fn(t) {
+    const shots = await ScreenshotFolder.create("caching-https");
+    // The test certificate is self-signed; this browser, and only this one, trusts it anyway.
+    const trustFlags = await trustTestCertificate();
+    try {
+      await withCachingSite(
+        (site) =>
+          withTab(
+            executable!,
+            (tab) => cachingScenario(tab, site, shots, stepsOf(t)),
+            trustFlags,
+          ),
+        { tls: true },
       );
     } finally {
       console.log(`screenshots: ${shots.path}`);

@@ -14,6 +14,7 @@ import { STATUS_TEXT } from "jsr:@std/http@1.1.3/status";
 import { join } from "jsr:@std/path@1.1.6/join";
 import type { ChangeMonitor } from "./change_monitor.ts";
 import { FileCache, OutsideRootError } from "./file_cache.ts";
+import { withoutBody } from "./head_response.ts";
 import { createFileVersion, type FileVersion } from "./file_version.ts";
 import { parseHttpDate } from "../http_date.ts";
 import { evaluatePreconditions } from "./preconditions.ts";
@@ -147,9 +148,9 @@ export function createCachingHandler(
     return send(request, rawPath, answer);
   };
 
-  function send(request: Request, rawPath: string, answer: Answer): Response {
+  function send(request: Request, rawPath: string, answer: Answer): Response | Promise<Response> {
     log(`${request.method} ${rawPath} ${answer.response.status} ${answer.reason}`);
-    return answer.response;
+    return request.method === "HEAD" ? withoutBody(answer.response) : answer.response;
   }
 
   function route(request: Request, rawPath: string): Answer | Promise<Answer> {
@@ -291,8 +292,8 @@ export function createCachingHandler(
   }
 
   /**
-   * The full body. For HEAD too: Deno.serve sends a HEAD response's header
-   * fields, Content-Length included, and drops the body (RFC 9110 §9.3.2).
+   * The full body. For HEAD too: `send` turns it into a body-less response
+   * with the same fields and the body's Content-Length (RFC 9110 §9.3.2).
    * Content-Length itself is left to Deno.serve, which knows the body's size.
    */
   function sendFull(version: FileVersion, reason: string): Answer {

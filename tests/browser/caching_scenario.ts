@@ -45,7 +45,7 @@ export async function cachingScenario(
       !Number.isNaN(Date.parse(lastModified)),
       `Last-Modified: ${lastModified || "(missing)"}`,
     );
-    await expectPageAgrees(tab, load, etag);
+    await expectPageAgrees(tab, load, etag, site.protocol);
     await shots.take(tab, "first-load-200");
   });
 
@@ -56,7 +56,7 @@ export async function cachingScenario(
     assertEquals(requestHeaders["if-modified-since"], lastModified);
     assertEquals(status, 304, "unchanged file on reload");
     assertEquals(responseHeaders["etag"], etag, "a 304 repeats the ETag");
-    await expectPageAgrees(tab, load, etag);
+    await expectPageAgrees(tab, load, etag, site.protocol);
     await shots.take(tab, "reload-304");
   });
 
@@ -76,7 +76,7 @@ export async function cachingScenario(
     const newEtag = expectStrongEtag(responseHeaders["etag"], "after the edit");
     assertNotEquals(newEtag, etag, "the ETag must change when the bytes do");
     etag = newEtag;
-    await expectPageAgrees(tab, load, etag);
+    await expectPageAgrees(tab, load, etag, site.protocol);
     assertEquals(
       await tab.evaluate("document.querySelector('h1').textContent.endsWith('(edited)')"),
       true,
@@ -88,7 +88,7 @@ export async function cachingScenario(
     const load = await tab.reload();
     assertEquals(load.final.requestHeaders["if-none-match"], etag);
     assertEquals(load.final.status, 304, "unchanged since the edit");
-    await expectPageAgrees(tab, load, etag);
+    await expectPageAgrees(tab, load, etag, site.protocol);
     await shots.take(tab, "reload-after-edit-304");
   });
 }
@@ -107,28 +107,42 @@ interface PageReport {
   responseStatus: string;
   /** `#etag`: the server's current ETag, from the page's own HEAD request. */
   etag: string;
+  /** `#protocol`: the Performance API's `nextHopProtocol`, then its name. */
+  protocol: string;
 }
 
 /**
  * The page's verdict must match the wire status CDP saw (`full` for 200,
  * `revalidated` for 304), its `responseStatus` must match the status
  * `Network.responseReceived` reported, and the ETag its HEAD request fetched
- * must be the current one. The ETag field is filled after the load event, so
- * this waits (bounded) for it.
+ * must be the current one, and its `nextHopProtocol` must be `protocol`. The
+ * ETag and protocol fields may be filled after the load event, so this waits
+ * (bounded) for them.
  */
-async function expectPageAgrees(tab: Tab, load: DocumentLoad, etag: string): Promise<void> {
+async function expectPageAgrees(
+  tab: Tab,
+  load: DocumentLoad,
+  etag: string,
+  protocol: string,
+): Promise<void> {
   const page = await tab.waitForPage<PageReport>(
-    "the demo page's verdict and its ETag field (filled by the page's HEAD request)",
+    "the demo page's verdict, its ETag and its protocol (filled after the page's HEAD request)",
     `(() => {
       const text = (id) => document.getElementById(id).textContent;
       const verdict = document.getElementById("verdict").className;
       // "\\u2013" (an en dash) is the placeholder until the page's script fills a field in.
-      if (verdict === "" || text("etag") === "\\u2013") return null;
-      return { verdict, responseStatus: text("response-status"), etag: text("etag") };
+      if (verdict === "" || text("etag") === "\\u2013" || text("protocol") === "\\u2013") return null;
+      return {
+        verdict,
+        responseStatus: text("response-status"),
+        etag: text("etag"),
+        protocol: text("protocol"),
+      };
     })()`,
   );
   const expected = load.final.status === 304 ? "revalidated" : "full";
   assertEquals(page.verdict, expected, `the page's verdict for a ${load.final.status} on the wire`);
   assertEquals(page.responseStatus, String(load.reportedStatus), "the page's responseStatus");
   assertEquals(page.etag, etag, "the ETag the page's HEAD request got");
+  assertEquals(page.protocol.split(" ")[0], protocol, "the page's nextHopProtocol");
 }

@@ -88,9 +88,10 @@ export interface Chromium {
 const STDERR_LINES_KEPT = 20;
 
 /**
- * Starts `executable` headless on a fresh temporary profile and waits (bounded)
- * until it announces its DevTools WebSocket. If that fails, the browser is
- * already cleaned up and the error quotes Chromium's last stderr lines.
+ * Starts `executable` headless on a fresh temporary profile, with
+ * `extraFlags` after the usual ones, and waits (bounded) until it announces
+ * its DevTools WebSocket. If that fails, the browser is already cleaned up and
+ * the error quotes Chromium's last stderr lines.
  *
  * @example
  * ```ts ignore
@@ -102,12 +103,16 @@ const STDERR_LINES_KEPT = 20;
  * }
  * ```
  */
-export async function launchChromium(executable: string, timeoutMs = 30_000): Promise<Chromium> {
+export async function launchChromium(
+  executable: string,
+  extraFlags: string[] = [],
+  timeoutMs = 30_000,
+): Promise<Chromium> {
   const profile = await Deno.makeTempDir({ prefix: "browser_test_profile_" });
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(executable, {
-      args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`],
+      args: [...CHROMIUM_FLAGS, ...extraFlags, `--user-data-dir=${profile}`],
       stdin: "null",
       stdout: "null",
       stderr: "piped",

@@ -18,8 +18,9 @@ import { Tab } from "./tab.ts";
 const DEMO_PAGE = new URL("../../index.html", import.meta.url);
 
 /**
- * Starts Chromium from `executable`, opens one tab, runs `use`, then closes
- * the DevTools connection and stops the browser whatever happened.
+ * Starts Chromium from `executable` (with `extraFlags`), opens one tab, runs
+ * `use`, then closes the DevTools connection and stops the browser whatever
+ * happened.
  *
  * @example
  * ```ts ignore
@@ -28,8 +29,12 @@ const DEMO_PAGE = new URL("../../index.html", import.meta.url);
  * });
  * ```
  */
-export async function withTab(executable: string, use: (tab: Tab) => Promise<void>): Promise<void> {
-  const chromium = await launchChromium(executable);
+export async function withTab(
+  executable: string,
+  use: (tab: Tab) => Promise<void>,
+  extraFlags: string[] = [],
+): Promise<void> {
+  const chromium = await launchChromium(executable, extraFlags);
   try {
     const connection = await CdpConnection.connect(chromium.webSocketUrl);
     try {
@@ -44,7 +49,7 @@ export async function withTab(executable: string, use: (tab: Tab) => Promise<voi
 
 /** A running server under test. */
 export interface TestServer {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `https://…` for a site served over TLS. */
   origin: string;
   /** Its log lines so far; printed when the scenario fails. */
   log: string[];
@@ -56,13 +61,50 @@ export interface CachingSite extends TestServer {
   indexPath: string;
   /** Resolves once the server has been told of the next change to its files. */
   nextChange(): Promise<void>;
+  /**
+   * The protocol the page should report as its `nextHopProtocol`: `h2` over
+   * TLS, where Chromium and Deno.serve agree on HTTP/2, else `http/1.1`.
+   */
+  protocol: "http/1.1" | "h2";
+}
+
+/** The test certificate for `localhost` and `127.0.0.1` (self-signed; see its README). */
+const TEST_TLS = new URL("../fixtures/http1/", import.meta.url);
+
+/**
+ * The Chromium flag that makes it trust the test certificate as if a CA had
+ * signed it: `--ignore-certificate-errors-spki-list` with the SHA-256 of the
+ * certificate's public key (derived from the private key here, so it follows
+ * the fixture when that is regenerated). Not `--ignore-certificate-errors`:
+ * Chromium does not cache what it fetched over a connection with a
+ * certificate error, so no reload would ever revalidate.
+ */
+export async function trustTestCertificate(): Promise<string[]> {
+  const pem = await Deno.readTextFile(new URL("key.pem", TEST_TLS));
+  const pkcs8 = Uint8Array.from(
+    atob(pem.replace(/-----[^-]+-----|\s/g, "")),
+    (c) => c.charCodeAt(0),
+  );
+  const p256 = { name: "ECDSA", namedCurve: "P-256" };
+  const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, p256, true, ["sign"]);
+  const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", privateKey);
+  const publicKey = await crypto.subtle.importKey("jwk", { kty, crv, x, y }, p256, true, [
+    "verify",
+  ]);
+  const spki = await crypto.subtle.exportKey("spki", publicKey);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", spki));
+  return [`--ignore-certificate-errors-spki-list=${btoa(String.fromCharCode(...digest))}`];
 }
 
 /**
  * Copies the demo page into a fresh temp root, serves it with `serveCaching`
- * on port 0, runs `use`, then shuts the server down and removes the root.
+ * on port 0 (over TLS with the test certificate when `tls` is set), runs
+ * `use`, then shuts the server down and removes the root.
  */
-export async function withCachingSite(use: (site: CachingSite) => Promise<void>): Promise<void> {
+export async function withCachingSite(
+  use: (site: CachingSite) => Promise<void>,
+  { tls = false } = {},
+): Promise<void> {
   const root = await Deno.makeTempDir({ prefix: "browser_caching_site_" });
   try {
     const indexPath = join(root, "index.html");
@@ -74,6 +116,12 @@ export async function withCachingSite(use: (site: CachingSite) => Promise<void>)
       port: 0,
       log: (line) => log.push(line),
       onListen: listening.resolve,
+      tls: tls
+        ? {
+          cert: await Deno.readTextFile(new URL("cert.pem", TEST_TLS)),
+          key: await Deno.readTextFile(new URL("key.pem", TEST_TLS)),
+        }
+        : undefined,
     });
     try {
       const { port } = await listening.promise;
@@ -81,10 +129,11 @@ export async function withCachingSite(use: (site: CachingSite) => Promise<void>)
         log,
         () =>
           use({
-            origin: `http://127.0.0.1:${port}`,
+            origin: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
             log,
             indexPath,
             nextChange: server.nextChange,
+            protocol: tls ? "h2" : "http/1.1",
           }),
       );
     } finally {
