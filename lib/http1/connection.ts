@@ -19,7 +19,7 @@ import { ChunkedDecoder } from "./chunked.ts";
 import { RequestError, statusText } from "./errors.ts";
 import type { Http1Limits } from "./limits.ts";
 import { type Http1Handler, Http1Request, type Http1Response } from "./message.ts";
-import { parseRequestHead, type RequestHead } from "./parser.ts";
+import { HeadParser, type RequestHead } from "./parser.ts";
 import { ConnReader, type FillResult } from "./reader.ts";
 import {
   CONTINUE_RESPONSE,
@@ -108,6 +108,7 @@ export class Http1Connection {
   #conn: Deno.Conn;
   #ctx: ConnectionContext;
   #reader: ConnReader;
+  #headParser: HeadParser;
   /** Serialized responses not yet written (reused: no allocation per response). */
   #out = new OutputBuffer();
   /** What every request on this connection shares (see Http1Request). */
@@ -131,6 +132,7 @@ export class Http1Connection {
       8192,
       2 * limits.maxRequestLineBytes + limits.maxHeaderBytes + 8192,
     );
+    this.#headParser = new HeadParser(limits);
     this.#connection = {
       remoteAddr: conn.remoteAddr as Deno.NetAddr,
       secure: ctx.secure,
@@ -196,8 +198,8 @@ export class Http1Connection {
         const headDeadline = first ? acceptDeadline : Date.now() + limits.headTimeoutMs;
         first = false;
 
-        // 2. The head: re-parse after each read until complete.
-        let parsed = parseRequestHead(this.#reader.buffered, limits);
+        // 2. The head, parsed incrementally: each read's bytes are scanned once.
+        let parsed = this.#headParser.parse(this.#reader.buffered);
         while (!parsed.done) {
           const outcome = await this.#fill(headDeadline);
           if (outcome === "timeout") {
@@ -207,8 +209,9 @@ export class Http1Connection {
             );
           }
           if (outcome === "eof") return; // client gave up mid-head; nobody to answer
-          parsed = parseRequestHead(this.#reader.buffered, limits);
+          parsed = this.#headParser.parse(this.#reader.buffered);
         }
+        this.#headParser.reset();
         const { head } = parsed;
         this.#reader.consume(parsed.bytesConsumed);
 

@@ -30,6 +30,56 @@ export type BodyFraming =
   | { kind: "length"; length: number }
   | { kind: "chunked" };
 
+/**
+ * How the body is delimited, from the `Transfer-Encoding` and
+ * `Content-Length` field lines (RFC 9112 §6.3): Transfer-Encoding first, then
+ * Content-Length, else no body. Both together, or Transfer-Encoding in
+ * HTTP/1.0 (§6.1), is a framing error; a Content-Length over `maxBodyBytes`
+ * is `413` before any of the body is read.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { bodyFraming } from "./fields.ts";
+ * assertEquals(bodyFraming([], ["11"], 1, 1024), { kind: "length", length: 11 });
+ * assertEquals(bodyFraming(["chunked"], [], 1, 1024), { kind: "chunked" });
+ * assertEquals(bodyFraming([], ["0"], 1, 1024), { kind: "none" });
+ * ```
+ */
+export function bodyFraming(
+  transferEncodings: readonly string[],
+  contentLengths: readonly string[],
+  versionMinor: 0 | 1,
+  maxBodyBytes: number,
+): BodyFraming {
+  if (transferEncodings.length > 0) {
+    if (contentLengths.length > 0) {
+      throw new RequestError(
+        "CONTENT_LENGTH_WITH_TRANSFER_ENCODING",
+        "Content-Length and Transfer-Encoding both present (RFC 9112 §6.3)",
+      );
+    }
+    if (versionMinor === 0) {
+      // RFC 9112 §6.1: treat HTTP/1.0 + Transfer-Encoding as faulty framing.
+      throw new RequestError(
+        "TRANSFER_ENCODING_IN_HTTP10",
+        "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)",
+      );
+    }
+    checkTransferEncoding(transferEncodings);
+    return { kind: "chunked" };
+  }
+  if (contentLengths.length === 0) return { kind: "none" };
+  const length = parseContentLength(contentLengths);
+  if (length > maxBodyBytes) {
+    throw new RequestError(
+      "BODY_TOO_LARGE",
+      `Content-Length ${length} exceeds the ${maxBodyBytes}-byte limit`,
+    );
+  }
+  return length > 0 ? { kind: "length", length } : { kind: "none" };
+}
+
 // 15 decimal digits is below Number.MAX_SAFE_INTEGER (16 digits), so any
 // value that passes is exact; longer ones are rejected as overflow.
 const MAX_CONTENT_LENGTH_DIGITS = 15;

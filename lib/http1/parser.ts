@@ -2,20 +2,20 @@
  * The pure HTTP/1.1 request-head parser: bytes in, a validated
  * {@linkcode RequestHead} (or "need more bytes") out, no I/O.
  *
- * {@linkcode parseRequestHead} is called with everything buffered so far for
- * the current request. It either returns {@linkcode INCOMPLETE}, or the head
- * and how many bytes it used (the rest belongs to the body or to the next
- * pipelined request), or throws {@linkcode RequestError}. Because each call
- * starts from the first byte, a request split at any byte boundary parses
- * exactly as if it arrived whole; re-scanning is bounded by the head limits
- * (hyper/httparse make the same trade).
+ * A {@linkcode HeadParser} is given everything buffered so far for the
+ * current request, after each read. It either returns {@linkcode INCOMPLETE},
+ * or the head and how many bytes it used (the rest belongs to the body or to
+ * the next pipelined request), or throws {@linkcode RequestError}. It resumes
+ * where its previous call stopped, so a head split at any byte boundary
+ * parses exactly as if it arrived whole, and a head dripped a byte per read
+ * costs time linear in its size ({@linkcode parseRequestHead} is the
+ * one-call form).
  *
- * It works in two passes over the bytes. The first validates every line and
- * records where each name and value lies, creating no strings, so an
- * incomplete head costs no allocation. Once the head is complete, the second
- * decodes it into one string and slices the names and values out of it: one
- * native decode instead of one per piece (a typical browser head: 4.6 →
- * 2.8 µs).
+ * It works in two passes over the bytes. The first validates each line as
+ * its CRLF arrives and records where each name and value lies, creating no
+ * strings, so an incomplete head costs no allocation. Once the head is
+ * complete, the second decodes it into one string and slices the names and
+ * values out of it: one native decode instead of one per piece.
  *
  * **Line terminators must be CRLF.** RFC 9112 §2.2 *permits* a recipient to
  * accept a bare LF, but two parsers that disagree on where a line ends is the
@@ -27,13 +27,7 @@
  * @module
  */
 import { bareCrError, bareLfError, RequestError } from "./errors.ts";
-import {
-  type BodyFraming,
-  checkTransferEncoding,
-  expectsContinue,
-  isKeepAlive,
-  parseContentLength,
-} from "./fields.ts";
+import { type BodyFraming, bodyFraming, expectsContinue, isKeepAlive } from "./fields.ts";
 import { DEFAULT_LIMITS, type Http1Limits } from "./limits.ts";
 import {
   BACKSLASH,
@@ -154,114 +148,210 @@ export type HeadParseResult =
 export const INCOMPLETE: { done: false } = Object.freeze({ done: false as const });
 
 /**
- * Parses the request head at the start of `buf`.
- *
- * Returns {@linkcode INCOMPLETE} when more bytes are needed, else the head and
- * `bytesConsumed` (through the empty line ending the head). Throws
- * {@linkcode RequestError} as soon as the bytes seen so far are invalid or
- * exceed a limit, even before the head is complete — so a client cannot make
- * the server buffer past a limit.
+ * Parses the request head at the start of `buf` in one call: a fresh
+ * {@linkcode HeadParser}'s {@linkcode HeadParser.parse}. The server keeps one
+ * `HeadParser` per connection instead, so that a head arriving in many reads
+ * is scanned once, not once per read.
  *
  * @example Parse a complete head followed by the start of the next request
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { parseRequestHead } from "./parser.ts";
  * const bytes = new TextEncoder().encode("GET /a?b HTTP/1.1\r\nHost: x\r\n\r\nGET /");
  * const result = parseRequestHead(bytes);
- * if (result.done) console.log(result.head.path, result.bytesConsumed); // "/a?b" 30
+ * if (!result.done) throw new Error("incomplete");
+ * assertEquals([result.head.path, result.bytesConsumed], ["/a?b", 30]);
  * ```
  */
 export function parseRequestHead(
   buf: Uint8Array,
   limits: HeadLimits = DEFAULT_LIMITS,
 ): HeadParseResult {
-  const end = buf.length;
-  let pos = 0;
-
-  // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF)
-  // before the request-line (some clients send an extra CRLF after a body).
-  while (pos < end && buf[pos] === CR) {
-    if (pos + 1 === end) return INCOMPLETE;
-    if (buf[pos + 1] !== LF) throw bareCrError();
-    pos += 2;
-    if (pos > limits.maxRequestLineBytes) {
-      throw new RequestError("INVALID_REQUEST_LINE", "too many empty lines before the request");
-    }
-  }
-
-  // --- request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
-  const lineStart = pos;
-  const lineEnd = findLineEnd(buf, lineStart, end);
-  if (lineEnd === -1) {
-    // +1: the last buffered byte may be the CR of a line of exactly the limit.
-    if (end - lineStart > limits.maxRequestLineBytes + 1) throw requestLineTooLong(limits);
-    return INCOMPLETE;
-  }
-  if (lineEnd - lineStart > limits.maxRequestLineBytes) throw requestLineTooLong(limits);
-  const line = parseRequestLine(buf, lineStart, lineEnd);
-
-  // --- header section: *( field-line CRLF ) CRLF (RFC 9112 §2.1)
-  // First pass: validate; `spans` gets nameStart, nameEnd, valueStart,
-  // valueEnd per field line.
-  pos = lineEnd + 2;
-  const headerStart = pos;
-  const spans: number[] = [];
-  let obsText = false;
-  while (true) {
-    const fieldEnd = findLineEnd(buf, pos, end);
-    if (fieldEnd === -1) {
-      // +2: the unfinished tail may be the CRLF that ends the head.
-      if (end - headerStart > limits.maxHeaderBytes + 2) throw headersTooLarge(limits);
-      return INCOMPLETE;
-    }
-    if (fieldEnd === pos) break; // the empty line: end of head
-    if (fieldEnd + 2 - headerStart > limits.maxHeaderBytes) throw headersTooLarge(limits);
-    if (spans.length === 4 * limits.maxHeaderCount) {
-      throw new RequestError(
-        "TOO_MANY_HEADERS",
-        `more than ${limits.maxHeaderCount} header fields`,
-      );
-    }
-    if (scanFieldLine(buf, pos, fieldEnd, spans.length === 0, spans)) obsText = true;
-    pos = fieldEnd + 2;
-  }
-
-  // Second pass: one string for the whole head, sliced. Everything but
-  // obs-text in values is ASCII, for which TextDecoder is exact and about 3×
-  // faster than latin1(); obs-text (0x80–0xFF, rare) needs the exact latin1.
-  const text = obsText ? latin1(buf, lineStart, pos) : ASCII.decode(buf.subarray(lineStart, pos));
-  const fields: [string, string][] = [];
-  for (let i = 0; i < spans.length; i += 4) {
-    // Field names are ASCII tokens, so toLowerCase is exact here.
-    const name = text.slice(spans[i] - lineStart, spans[i + 1] - lineStart).toLowerCase();
-    fields.push([name, text.slice(spans[i + 2] - lineStart, spans[i + 3] - lineStart)]);
-  }
-  const target = text.slice(line.targetStart - lineStart, line.targetEnd - lineStart);
-
-  const head = interpretHead(line.method, target, line.versionMinor, fields, limits);
-  return { done: true, head, bytesConsumed: pos + 2 };
+  return new HeadParser(limits).parse(buf);
 }
 
-/** Decodes heads known to be ASCII (see parseRequestHead). */
+/**
+ * An incremental request-head parser: {@linkcode HeadParser.parse} is called
+ * with everything buffered so far for the current request, after each read,
+ * and resumes where the previous call stopped. Every byte is scanned once
+ * (the last one again when it is a CR whose LF has not arrived), and each
+ * line is validated once, when its CRLF arrives: a head dripped one byte per
+ * read costs time linear in its size, not quadratic. Offsets are relative to
+ * the start of `buf`, so the buffer may move or grow between calls as long as
+ * its first byte stays the head's first byte.
+ *
+ * @example A head that arrives in two reads
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { HeadParser, INCOMPLETE } from "./parser.ts";
+ * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+ * const parser = new HeadParser();
+ * assertEquals(parser.parse(bytes.subarray(0, 20)), INCOMPLETE);
+ * const result = parser.parse(bytes);
+ * if (!result.done) throw new Error("incomplete");
+ * assertEquals(result.head.authority, "a");
+ * parser.reset(); // before the next request's head
+ * ```
+ */
+export class HeadParser {
+  #limits: HeadLimits;
+  /** Where the line being scanned starts (or the next empty line before the request line). */
+  #pos = 0;
+  /** Bytes of the current line before this hold no line end: where scanning resumes. */
+  #scanned = 0;
+  /** The request line, once complete. */
+  #line: RequestLine | null = null;
+  #lineStart = 0;
+  #headerStart = 0;
+  /** nameStart, nameEnd, valueStart, valueEnd per field line validated so far. */
+  #spans: number[] = [];
+  /** Whether a field value holds obs-text (0x80–0xFF), which only latin1() decodes exactly. */
+  #obsText = false;
+
+  /** A parser enforcing `limits` (defaults: {@linkcode DEFAULT_LIMITS}). */
+  constructor(limits: HeadLimits = DEFAULT_LIMITS) {
+    this.#limits = limits;
+  }
+
+  /** Forgets the head parsed so far, for the next request on the connection. */
+  reset(): void {
+    this.#pos =
+      this.#scanned =
+      this.#lineStart =
+      this.#headerStart =
+        0;
+    this.#line = null;
+    this.#spans.length = 0;
+    this.#obsText = false;
+  }
+
+  /**
+   * Returns {@linkcode INCOMPLETE} when more bytes are needed, else the head
+   * and `bytesConsumed` (through the empty line ending the head). Throws
+   * {@linkcode RequestError} as soon as the bytes seen so far are invalid or
+   * exceed a limit, even before the head is complete, so a client cannot make
+   * the server buffer past a limit.
+   */
+  parse(buf: Uint8Array): HeadParseResult {
+    if (this.#line === null && !this.#readRequestLine(buf)) return INCOMPLETE;
+    if (!this.#readFieldLines(buf)) return INCOMPLETE;
+    return { done: true, head: this.#decode(buf), bytesConsumed: this.#pos + 2 };
+  }
+
+  /** Skips empty lines, then reads `method SP request-target SP HTTP-version` (RFC 9112 §3). */
+  #readRequestLine(buf: Uint8Array): boolean {
+    const limits = this.#limits;
+    if (!this.#skipEmptyLines(buf)) return false;
+    const lineEnd = this.#findLineEnd(buf);
+    if (lineEnd === -1) {
+      // +1: the last buffered byte may be the CR of a line of exactly the limit.
+      if (buf.length - this.#pos > limits.maxRequestLineBytes + 1) throw requestLineTooLong(limits);
+      return false;
+    }
+    if (lineEnd - this.#pos > limits.maxRequestLineBytes) throw requestLineTooLong(limits);
+    const line = parseRequestLine(buf, this.#pos, lineEnd);
+    checkMethodImplemented(line.method);
+    this.#line = line;
+    this.#lineStart = this.#pos;
+    this.#pos = this.#headerStart = lineEnd + 2;
+    return true;
+  }
+
+  /**
+   * RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF)
+   * before the request-line (some clients send an extra CRLF after a body).
+   */
+  #skipEmptyLines(buf: Uint8Array): boolean {
+    const end = buf.length;
+    while (this.#pos < end && buf[this.#pos] === CR) {
+      if (this.#pos + 1 === end) return false;
+      if (buf[this.#pos + 1] !== LF) throw bareCrError();
+      this.#pos += 2;
+      if (this.#pos > this.#limits.maxRequestLineBytes) {
+        throw new RequestError("INVALID_REQUEST_LINE", "too many empty lines before the request");
+      }
+    }
+    return this.#pos < end;
+  }
+
+  /**
+   * Validates each complete field line, recording where its name and value
+   * lie (no strings yet), until the empty line: `*( field-line CRLF ) CRLF`
+   * (RFC 9112 §2.1). Returns whether the head is complete.
+   */
+  #readFieldLines(buf: Uint8Array): boolean {
+    const limits = this.#limits;
+    const spans = this.#spans;
+    while (true) {
+      const fieldEnd = this.#findLineEnd(buf);
+      if (fieldEnd === -1) {
+        // +2: the unfinished tail may be the CRLF that ends the head.
+        if (buf.length - this.#headerStart > limits.maxHeaderBytes + 2) {
+          throw headersTooLarge(limits);
+        }
+        return false;
+      }
+      if (fieldEnd === this.#pos) return true; // the empty line: end of head
+      if (fieldEnd + 2 - this.#headerStart > limits.maxHeaderBytes) throw headersTooLarge(limits);
+      if (spans.length === 4 * limits.maxHeaderCount) {
+        throw new RequestError(
+          "TOO_MANY_HEADERS",
+          `more than ${limits.maxHeaderCount} header fields`,
+        );
+      }
+      if (scanFieldLine(buf, this.#pos, fieldEnd, spans.length === 0, spans)) this.#obsText = true;
+      this.#pos = fieldEnd + 2;
+    }
+  }
+
+  /**
+   * The CR of the CRLF ending the line at {@linkcode HeadParser.#pos}, or -1,
+   * resuming after the bytes already scanned.
+   */
+  #findLineEnd(buf: Uint8Array): number {
+    const end = buf.length;
+    const found = findLineEnd(buf, Math.max(this.#pos, this.#scanned), end);
+    // A CR as the last byte is looked at again once its LF may have arrived.
+    if (found === -1) this.#scanned = buf[end - 1] === CR ? end - 1 : end;
+    return found;
+  }
+
+  /**
+   * The second pass over a complete head: one string for the whole head,
+   * sliced into names and values, then the semantic rules. Everything but
+   * obs-text in values is ASCII, for which TextDecoder is exact and about 3×
+   * faster than latin1(); obs-text (rare) needs the exact latin1.
+   */
+  #decode(buf: Uint8Array): RequestHead {
+    const line = this.#line!;
+    const start = this.#lineStart;
+    const spans = this.#spans;
+    const text = this.#obsText
+      ? latin1(buf, start, this.#pos)
+      : ASCII.decode(buf.subarray(start, this.#pos));
+    const fields: [string, string][] = [];
+    for (let i = 0; i < spans.length; i += 4) {
+      // Field names are ASCII tokens, so toLowerCase is exact here.
+      const name = text.slice(spans[i] - start, spans[i + 1] - start).toLowerCase();
+      fields.push([name, text.slice(spans[i + 2] - start, spans[i + 3] - start)]);
+    }
+    const target = text.slice(line.targetStart - start, line.targetEnd - start);
+    return interpretHead(line.method, target, line.versionMinor, fields, this.#limits);
+  }
+}
+
+/** Decodes heads known to be ASCII (see HeadParser's #decode). */
 const ASCII = new TextDecoder();
 
 /**
  * Finds the CR of the CRLF ending the line that starts at `from`, or -1 if the
  * line is not complete within `buf[from, end)`. Throws on a bare LF or on a
  * CR followed by anything but LF (RFC 9112 §2.2).
- *
- * @example
- * ```ts
- * import { findLineEnd } from "./parser.ts";
- * const bytes = new TextEncoder().encode("ab\r\ncd");
- * console.log(findLineEnd(bytes, 0, bytes.length), findLineEnd(bytes, 4, bytes.length)); // 2 -1
- * ```
  */
-export function findLineEnd(buf: Uint8Array, from: number, end: number): number {
+function findLineEnd(buf: Uint8Array, from: number, end: number): number {
   for (let i = from; i < end; i++) {
     const b = buf[i];
-    if (b === LF) {
-      throw bareLfError("request head");
-    }
+    if (b === LF) throw bareLfError("request head");
     if (b === CR) {
       if (i + 1 === end) return -1;
       if (buf[i + 1] !== LF) throw bareCrError();
@@ -279,8 +369,21 @@ interface RequestLine {
   versionMinor: 0 | 1;
 }
 
+/** `method SP request-target SP HTTP-version`, one SP exactly on each side (RFC 9112 §3). */
 function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestLine {
-  // method = token
+  const methodEnd = readMethod(buf, start, end);
+  const targetStart = methodEnd + 1;
+  const targetEnd = readTarget(buf, targetStart, end);
+  return {
+    method: methodName(buf, start, methodEnd),
+    targetStart,
+    targetEnd,
+    versionMinor: readVersion(buf, targetEnd + 1, end),
+  };
+}
+
+/** `method = token` (RFC 9112 §3.1); returns the index of the SP after it. */
+function readMethod(buf: Uint8Array, start: number, end: number): number {
   let i = start;
   while (i < end && TCHAR[buf[i]] === 1) i++;
   if (i < end && buf[i] !== SP) {
@@ -293,12 +396,15 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
   if (i === end) {
     throw new RequestError("INVALID_REQUEST_LINE", "request line has no SP (RFC 9112 §3)");
   }
-  const method = methodName(buf, start, i);
+  return i;
+}
 
-  // request-target: one SP exactly on each side (RFC 9112 §3 — lenient
-  // whitespace parsing is another differential, so it is refused).
-  const targetStart = i + 1;
-  let j = targetStart;
+/**
+ * The request-target up to the next SP, whose index it returns. Lenient
+ * whitespace parsing is another differential, so an extra SP is refused.
+ */
+function readTarget(buf: Uint8Array, start: number, end: number): number {
+  let j = start;
   while (j < end && buf[j] !== SP) j++;
   if (j === end) {
     throw new RequestError(
@@ -306,16 +412,23 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
       "request line has no HTTP-version; HTTP/0.9 is not supported (RFC 9112 §3)",
     );
   }
-  if (j === targetStart) {
+  if (j === start) {
     throw new RequestError(
       "INVALID_REQUEST_LINE",
       "empty request-target or extra SP (RFC 9112 §3)",
     );
   }
-  checkTargetBytes(buf, targetStart, j);
+  checkTargetBytes(buf, start, j);
+  return j;
+}
 
-  // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
-  const v = j + 1;
+/**
+ * `HTTP-version = "HTTP" "/" DIGIT "." DIGIT` (RFC 9112 §2.3), case-sensitive,
+ * filling `buf[v, end)` exactly. Returns the minor version as handled: a
+ * higher minor version of 1.x is handled as the highest we implement, 1.1
+ * (RFC 9110 §6.2).
+ */
+function readVersion(buf: Uint8Array, v: number, end: number): 0 | 1 {
   if (
     end - v !== 8 || buf[v] !== 0x48 || buf[v + 1] !== 0x54 || buf[v + 2] !== 0x54 ||
     buf[v + 3] !== 0x50 || buf[v + 4] !== 0x2f || !isDigit(buf[v + 5]) ||
@@ -334,10 +447,11 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
       `HTTP/${major}.${buf[v + 7] - 0x30} is not supported; only HTTP/1.x (RFC 9110 §15.6.6)`,
     );
   }
-  // RFC 9110 §6.2 / RFC 9112 §2.3: a higher minor version of 1.x is handled
-  // as the highest we implement, 1.1.
-  const versionMinor = buf[v + 7] === 0x30 ? 0 : 1;
+  return buf[v + 7] === 0x30 ? 0 : 1;
+}
 
+/** Method policy, after the syntax: unknown methods, CONNECT and TRACE are 501 (RFC 9110 §9.1). */
+function checkMethodImplemented(method: string): void {
   if (!KNOWN_METHODS.has(method)) {
     throw new RequestError(
       "METHOD_NOT_IMPLEMENTED",
@@ -351,19 +465,18 @@ function parseRequestLine(buf: Uint8Array, start: number, end: number): RequestL
     );
   }
   if (method === "TRACE") {
-    // The Fetch `Request` handed to handlers forbids TRACE, and echoing
-    // requests back enables cross-site tracing; RFC 9110 §9.3.8 makes it optional.
+    // Echoing requests back enables cross-site tracing; RFC 9110 §9.3.8
+    // makes TRACE optional.
     throw new RequestError(
       "TRACE_NOT_IMPLEMENTED",
       "TRACE is not implemented (RFC 9110 §9.3.8)",
     );
   }
-  return { method, targetStart, targetEnd: j, versionMinor };
 }
 
 /**
  * Checks the request-target's bytes against {@linkcode TARGET_CHAR}, and
- * refuses `\\` before the query (see {@linkcode BACKSLASH}).
+ * refuses `\` before the query (see {@linkcode BACKSLASH}).
  */
 function checkTargetBytes(buf: Uint8Array, start: number, end: number): void {
   let inQuery = false;
@@ -472,7 +585,7 @@ function scanFieldLine(
 /**
  * Applies the semantic rules to a syntactically valid head: Host (RFC 9112
  * §3.2), target form (§3.2.1–3.2.4), body framing (§6.3), persistence (§9.3)
- * and Expect (RFC 9110 §10.1.1).
+ * and Expect (RFC 9110 §10.1.1), one helper each.
  */
 function interpretHead(
   method: string,
@@ -481,33 +594,73 @@ function interpretHead(
   fields: [string, string][],
   limits: HeadLimits,
 ): RequestHead {
-  const hosts: string[] = [];
-  const contentLengths: string[] = [];
-  const transferEncodings: string[] = [];
-  const connection: string[] = [];
-  const expect: string[] = [];
+  const rules = collectRuleFields(fields);
+  const host = checkHost(rules.host, versionMinor);
+  const { targetForm, authority, path } = resolveTarget(method, target, host);
+  return {
+    method,
+    target,
+    targetForm,
+    versionMinor,
+    fields,
+    authority,
+    path,
+    framing: bodyFraming(
+      rules.transferEncoding,
+      rules.contentLength,
+      versionMinor,
+      limits.maxBodyBytes,
+    ),
+    keepAlive: isKeepAlive(versionMinor, rules.connection),
+    expectContinue: expectsContinue(versionMinor, rules.expect),
+  };
+}
+
+/** The values of the fields the rules read, each field's lines in arrival order. */
+interface RuleFields {
+  host: string[];
+  contentLength: string[];
+  transferEncoding: string[];
+  connection: string[];
+  expect: string[];
+}
+
+function collectRuleFields(fields: [string, string][]): RuleFields {
+  const rules: RuleFields = {
+    host: [],
+    contentLength: [],
+    transferEncoding: [],
+    connection: [],
+    expect: [],
+  };
   for (const [name, value] of fields) {
     switch (name) {
       case "host":
-        hosts.push(value);
+        rules.host.push(value);
         break;
       case "content-length":
-        contentLengths.push(value);
+        rules.contentLength.push(value);
         break;
       case "transfer-encoding":
-        transferEncodings.push(value);
+        rules.transferEncoding.push(value);
         break;
       case "connection":
-        connection.push(value);
+        rules.connection.push(value);
         break;
       case "expect":
-        expect.push(value);
+        rules.expect.push(value);
         break;
     }
   }
+  return rules;
+}
 
-  // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, for more than
-  // one Host line, or for an invalid Host value.
+/**
+ * The Host value, or `null` for HTTP/1.0 without one. RFC 9112 §3.2: 400 for
+ * an HTTP/1.1 request without Host, for more than one Host line, or for an
+ * invalid Host value.
+ */
+function checkHost(hosts: string[], versionMinor: 0 | 1): string | null {
   if (hosts.length === 0 && versionMinor === 1) {
     throw new RequestError("HOST_MISSING", "HTTP/1.1 request without Host (RFC 9112 §3.2)");
   }
@@ -520,10 +673,15 @@ function interpretHead(
       `invalid Host ${JSON.stringify(hosts[0])} (RFC 9112 §3.2: uri-host [ ":" port ])`,
     );
   }
+  return hosts.length === 1 ? hosts[0] : null;
+}
 
-  let targetForm: RequestHead["targetForm"];
-  let authority: string | null = hosts.length === 1 ? hosts[0] : null;
-  let path: string;
+/** The target's form, the request's authority and its path (RFC 9112 §3.2). */
+function resolveTarget(
+  method: string,
+  target: string,
+  host: string | null,
+): Pick<RequestHead, "targetForm" | "authority" | "path"> {
   if (!hasValidPercentEncoding(target)) {
     throw new RequestError(
       "INVALID_TARGET",
@@ -531,9 +689,9 @@ function interpretHead(
     );
   }
   if (target.charCodeAt(0) === 0x2f /* / */) {
-    targetForm = "origin"; // RFC 9112 §3.2.1
-    path = target;
-  } else if (target === "*") {
+    return { targetForm: "origin", authority: host, path: target }; // RFC 9112 §3.2.1
+  }
+  if (target === "*") {
     // RFC 9112 §3.2.4: asterisk-form is only used for a server-wide OPTIONS.
     if (method !== "OPTIONS") {
       throw new RequestError(
@@ -541,74 +699,35 @@ function interpretHead(
         `asterisk-form target with ${method}; only OPTIONS may use "*" (RFC 9112 §3.2.4)`,
       );
     }
-    targetForm = "asterisk";
-    path = "*";
-  } else {
-    // RFC 9112 §3.2.2: absolute-form must be accepted; its authority
-    // overrides Host (Host must still be present and valid, checked above).
-    const match = /^https?:\/\//i.exec(target);
-    if (match === null) {
-      throw new RequestError(
-        "INVALID_TARGET",
-        "request-target is not origin-form or an http(s) absolute-form (RFC 9112 §3.2)",
-      );
-    }
-    const rest = target.slice(match[0].length);
-    let authEnd = rest.search(/[/?]/);
-    if (authEnd === -1) authEnd = rest.length;
-    authority = rest.slice(0, authEnd);
-    if (!isValidAuthority(authority)) {
-      throw new RequestError(
-        "INVALID_TARGET",
-        `invalid authority ${JSON.stringify(authority)} in absolute-form target (RFC 9112 §3.2.2)`,
-      );
-    }
-    path = rest.slice(authEnd);
-    if (!path.startsWith("/")) path = "/" + path;
-    targetForm = "absolute";
+    return { targetForm: "asterisk", authority: host, path: "*" };
   }
+  return absoluteForm(target);
+}
 
-  // RFC 9112 §6.3: Transfer-Encoding first, then Content-Length, else no body.
-  let framing: BodyFraming = { kind: "none" };
-  if (transferEncodings.length > 0) {
-    if (contentLengths.length > 0) {
-      throw new RequestError(
-        "CONTENT_LENGTH_WITH_TRANSFER_ENCODING",
-        "Content-Length and Transfer-Encoding both present (RFC 9112 §6.3)",
-      );
-    }
-    if (versionMinor === 0) {
-      // RFC 9112 §6.1: treat HTTP/1.0 + Transfer-Encoding as faulty framing.
-      throw new RequestError(
-        "TRANSFER_ENCODING_IN_HTTP10",
-        "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)",
-      );
-    }
-    checkTransferEncoding(transferEncodings);
-    framing = { kind: "chunked" };
-  } else if (contentLengths.length > 0) {
-    const length = parseContentLength(contentLengths);
-    if (length > limits.maxBodyBytes) {
-      throw new RequestError(
-        "BODY_TOO_LARGE",
-        `Content-Length ${length} exceeds the ${limits.maxBodyBytes}-byte limit`,
-      );
-    }
-    if (length > 0) framing = { kind: "length", length };
+/**
+ * RFC 9112 §3.2.2: absolute-form must be accepted; its authority overrides
+ * Host (Host must still be present and valid, checked before).
+ */
+function absoluteForm(target: string): Pick<RequestHead, "targetForm" | "authority" | "path"> {
+  const match = /^https?:\/\//i.exec(target);
+  if (match === null) {
+    throw new RequestError(
+      "INVALID_TARGET",
+      "request-target is not origin-form or an http(s) absolute-form (RFC 9112 §3.2)",
+    );
   }
-
-  return {
-    method,
-    target,
-    targetForm,
-    versionMinor,
-    fields,
-    authority,
-    path,
-    framing,
-    keepAlive: isKeepAlive(versionMinor, connection),
-    expectContinue: expectsContinue(versionMinor, expect),
-  };
+  const rest = target.slice(match[0].length);
+  let authorityEnd = rest.search(/[/?]/);
+  if (authorityEnd === -1) authorityEnd = rest.length;
+  const authority = rest.slice(0, authorityEnd);
+  if (!isValidAuthority(authority)) {
+    throw new RequestError(
+      "INVALID_TARGET",
+      `invalid authority ${JSON.stringify(authority)} in absolute-form target (RFC 9112 §3.2.2)`,
+    );
+  }
+  const path = rest.slice(authorityEnd);
+  return { targetForm: "absolute", authority, path: path.startsWith("/") ? path : "/" + path };
 }
 
 /**
