@@ -17,6 +17,7 @@ import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
 import { parseServerFlags, runMain, shutDownOnSignals, UsageError } from "./lib/cli.ts";
 import { ChangeMonitor } from "./lib/caching/change_monitor.ts";
 import { type CachingHandlerOptions, createCachingHandler } from "./lib/caching/handler.ts";
+import { listenUrl } from "./lib/net_address.ts";
 
 export { type CachingHandlerOptions, createCachingHandler };
 
@@ -197,12 +198,9 @@ async function main(args: string[]): Promise<void> {
     signal: shutdown.signal,
     watch: flags.booleans.watch,
     fallbackIndex: DEMO_PAGE,
-    onListen: ({ hostname, port }) => {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      const scheme = tls ? "https" : "http";
-      console.log(
-        `Serving ${root} at ${scheme}://${host}:${port}/ (Cache-Control: ${cacheControl})`,
-      );
+    onListen: (addr) => {
+      const url = listenUrl(tls ? "https" : "http", addr);
+      console.log(`Serving ${root} at ${url} (Cache-Control: ${cacheControl})`);
       console.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
     },
   });

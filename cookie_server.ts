@@ -17,6 +17,7 @@
 import { parseServerFlags, runMain, shutDownOnSignals, UsageError } from "./lib/cli.ts";
 import type { Http1Limits } from "./lib/http1/limits.ts";
 import { type Http1Server, serveHttp1 } from "./lib/http1/server.ts";
+import { listenUrl } from "./lib/net_address.ts";
 import { createCookieApp } from "./lib/sessions/app.ts";
 import { openSessionStore } from "./lib/sessions/open_store.ts";
 import type { SessionStore } from "./lib/sessions/session.ts";
@@ -110,10 +111,9 @@ async function main(args: string[]): Promise<void> {
     hostname: flags.hostname,
     store,
     tls,
-    onListen: ({ hostname, port }) => {
-      const shown = hostname === "0.0.0.0" ? "localhost" : hostname;
+    onListen: (addr) => {
       console.log(
-        `Cookie server listening on ${tls ? "https" : "http"}://${shown}:${port}/ ` +
+        `Cookie server listening on ${listenUrl(tls ? "https" : "http", addr)} ` +
           `(sessions: ${store.description})`,
       );
     },

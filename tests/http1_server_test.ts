@@ -486,18 +486,66 @@ Deno.test("server: past the connection cap, a fast 503 with Connection: close", 
   const b = await Client.open(port);
   const c = await Client.open(port);
   try {
-    // a and b are being served (proven by a response on each)...
-    await a.write(GET("/a"));
-    await b.write(GET("/b"));
-    assertEquals((await a.read()).status, 200);
-    assertEquals((await b.read()).status, 200);
+    // a and b were accepted first (in the order they connected) and are busy
+    // sending a head (an idle keep-alive connection would make room)...
+    await a.write("GET /a HTTP/1.1\r\n");
+    await b.write("GET /b HTTP/1.1\r\n");
     // ...so c is over the cap.
     const text = await c.readToEnd();
     assertMatch(text, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
     assertMatch(text, /\r\nconnection: close\r\n/);
-    await waitForLog(/^503 Service Unavailable: connection limit of 2/);
+    await waitForLog(/^503 Service Unavailable: connection limit of 2 reached, none idle/);
     // Freeing a slot lets a new client in.
     a.close();
+    await waitForConnectionsBelowCap(port);
+  } finally {
+    a.close();
+    b.close();
+    c.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: at the cap, the connection idle longest in keep-alive makes room", async () => {
+  const { server, port, waitForLog } = start(echo, { maxConnections: 2 });
+  const a = await Client.open(port);
+  const b = await Client.open(port);
+  let c: Client | undefined;
+  try {
+    await a.write(GET("/a"));
+    assertEquals((await a.read()).status, 200);
+    await b.write(GET("/b"));
+    assertEquals((await b.read()).status, 200);
+    // Both are idle keep-alive connections now, a the longer: c takes its slot.
+    c = await Client.open(port);
+    await c.write(GET("/c"));
+    assertEquals((await c.read()).body, "GET /c -");
+    assert(await a.closedByServer(), "the idlest connection was closed");
+    await waitForLog(/^http1: closed an idle keep-alive connection .* connection limit of 2/);
+    await b.write(GET("/b2"));
+    assertEquals((await b.read()).body, "GET /b2 -");
+  } finally {
+    a.close();
+    b.close();
+    c?.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: past the per-client limit, 503 for that address", async () => {
+  const { server, port, waitForLog } = start(echo, { maxConnectionsPerClient: 2 });
+  const a = await Client.open(port);
+  const b = await Client.open(port);
+  const c = await Client.open(port);
+  try {
+    const text = await c.readToEnd();
+    assertMatch(text, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assertMatch(text, /client 127\.0\.0\.1 already holds 2 connections/);
+    await waitForLog(/^503 Service Unavailable: client 127\.0\.0\.1 already holds 2 connections/);
+    // The first two are served, and a closed one frees its address's slot.
+    await a.write(GET("/a"));
+    assertEquals((await a.read()).status, 200);
+    b.close();
     await waitForConnectionsBelowCap(port);
   } finally {
     a.close();

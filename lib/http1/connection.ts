@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { formatHostPort } from "../net_address.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import { RequestError, statusText } from "./errors.ts";
 import type { Http1Limits } from "./limits.ts";
@@ -60,7 +61,7 @@ export interface ConnectionContext {
   /**
    * When the server is crowded, a promise to wait on before reading a keep-alive
    * connection's next request; otherwise `null` (see `CROWDED_CONNECTIONS` in
-   * server.ts).
+   * pool.ts).
    */
   paceNextRead(): Promise<void> | null;
 }
@@ -121,24 +122,53 @@ export class Http1Connection {
   /** When the response being written must be out (epoch ms); `Infinity` when not writing. */
   #writeDeadline = Infinity;
   #writeTimedOut = false;
+  /** When the connection last became an idle keep-alive (epoch ms), for eviction order. */
+  #idleSince = 0;
+  /** Whether it only answers a refusal (see the constructor). */
+  #refusing: boolean;
 
-  /** Starts serving `conn` immediately. */
-  constructor(conn: Deno.Conn, ctx: ConnectionContext) {
+  /**
+   * Starts serving `conn` immediately; with `refusal`, answers that error
+   * instead (e.g. a `503` past a connection limit), with the same lingering
+   * close as any other error.
+   */
+  constructor(conn: Deno.Conn, ctx: ConnectionContext, refusal?: RequestError) {
     this.#conn = conn;
     this.#ctx = ctx;
     const { limits } = ctx;
-    this.#reader = new ConnReader(
-      conn,
-      8192,
-      2 * limits.maxRequestLineBytes + limits.maxHeaderBytes + 8192,
-    );
+    this.#reader = new ConnReader(conn, READ_BUFFER_INITIAL_BYTES, maxReadBufferBytes(limits));
     this.#headParser = new HeadParser(limits);
     this.#connection = {
       remoteAddr: conn.remoteAddr as Deno.NetAddr,
       secure: ctx.secure,
       fallbackAuthority: ctx.fallbackAuthority,
     };
-    this.done = this.#run();
+    this.#refusing = refusal !== undefined;
+    this.done = refusal === undefined ? this.#run() : this.#refuse(refusal);
+  }
+
+  /** The client's address. */
+  get remoteAddr(): Deno.NetAddr {
+    return this.#connection.remoteAddr;
+  }
+
+  /**
+   * Since when this connection has been an idle keep-alive (it served a
+   * response and waits for the next request), or `null` when it is not one.
+   */
+  get idleKeepAliveSince(): number | null {
+    return this.#idle && this.#servedOne && !this.#closed ? this.#idleSince : null;
+  }
+
+  /**
+   * Closes an idle keep-alive connection to make room for a new one, as
+   * nginx does when out of connections (RFC 9112 §9.5: either side may close
+   * an idle connection at any time). Returns whether it was idle.
+   */
+  evictIdle(): boolean {
+    if (this.idleKeepAliveSince === null) return false;
+    this.#close();
+    return true;
   }
 
   /**
@@ -149,6 +179,7 @@ export class Http1Connection {
    */
   shutdown(): void {
     this.#shuttingDown = true;
+    if (this.#refusing) this.#close(); // its refusal needs no more time
     if (!this.#idle) return;
     if (this.#servedOne) this.#close();
     else this.#reader.shortenDeadline(Date.now() + NEW_CONNECTION_GRACE_MS);
@@ -182,8 +213,9 @@ export class Http1Connection {
         //    (RFC 9112 §9.5).
         if (this.#reader.size === 0) {
           this.#idle = true;
+          this.#idleSince = Date.now();
           if (!first) {
-            // A crowded server paces the read (CROWDED_CONNECTIONS in server.ts).
+            // A crowded server paces the read (CROWDED_CONNECTIONS in pool.ts).
             // Nothing is held here: step 5 flushed when the buffer was empty.
             const pace = this.#ctx.paceNextRead();
             if (pace !== null) await pace;
@@ -342,6 +374,16 @@ export class Http1Connection {
     return textResponse(500, `500 ${statusText(500)}`);
   }
 
+  /** Answers `refusal` without reading a request, then closes. */
+  async #refuse(refusal: RequestError): Promise<void> {
+    try {
+      await this.#fail(refusal);
+    } finally {
+      this.#close();
+      await this.#reader.settle();
+    }
+  }
+
   /** Answers a failed request, then closes with a lingering close. */
   async #fail(error: RequestError): Promise<void> {
     this.#ctx.log(`${error.message} ${this.#peer()}`);
@@ -407,9 +449,21 @@ export class Http1Connection {
   }
 
   #peer(): string {
-    const { hostname, port } = this.#connection.remoteAddr;
-    return `[client ${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}]`;
+    return `[client ${formatHostPort(this.#connection.remoteAddr)}]`;
   }
+}
+
+/** The read buffer's first size: a typical request head fits in one read. */
+const READ_BUFFER_INITIAL_BYTES = 8192;
+
+/**
+ * The most the read buffer may grow to: room for the largest head the limits
+ * allow, where the request line counts twice because the empty lines allowed
+ * before it (RFC 9112 §2.2) are bounded by the same limit, plus one more
+ * read's worth of the next request pipelined behind it.
+ */
+function maxReadBufferBytes(limits: Http1Limits): number {
+  return 2 * limits.maxRequestLineBytes + limits.maxHeaderBytes + READ_BUFFER_INITIAL_BYTES;
 }
 
 function describe(error: unknown): string {

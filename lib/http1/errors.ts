@@ -68,6 +68,9 @@ export const ERROR_STATUS = {
   CONNECT_NOT_IMPLEMENTED: 501,
   TRACE_NOT_IMPLEMENTED: 501,
   TRANSFER_CODING_NOT_IMPLEMENTED: 501,
+  // 503 Service Unavailable (RFC 9110 §15.6.4): refused at accept, before any request.
+  CONNECTION_LIMIT: 503,
+  CLIENT_CONNECTION_LIMIT: 503,
   // 505 HTTP Version Not Supported (RFC 9110 §15.6.6).
   VERSION_NOT_SUPPORTED: 505,
 } as const;

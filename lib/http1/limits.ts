@@ -135,7 +135,9 @@ export const IDLE_TIMEOUT_MS = 5_000;
 export const WRITE_TIMEOUT_MS = 30_000;
 
 /**
- * Most connections served at once; beyond it new connections get an
+ * Most connections served at once. When a new connection arrives with every
+ * slot taken, the connection idle longest in keep-alive is closed to make
+ * room for it (as nginx does); only when none is idle does it get an
  * immediate `503 Service Unavailable` with `Connection: close`. 512 keeps the
  * process well under the common 1024 file-descriptor limit (leaving room for
  * files and the KV store) and bounds worst-case buffered memory.
@@ -147,6 +149,24 @@ export const WRITE_TIMEOUT_MS = 30_000;
  * ```
  */
 export const MAX_CONNECTIONS = 512;
+
+/**
+ * Most connections served at once from one client address; beyond it that
+ * address's new connections get `503`, while other clients are still let in.
+ * Without it one client could hold every slot of {@linkcode MAX_CONNECTIONS}
+ * and lock everyone else out. Half the global cap: one address (an attacker,
+ * or a NAT in front of many users) never takes more than half the server, and
+ * a load test with 256 connections from one machine still fits. nginx's
+ * `limit_conn` is the same idea.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT } from "./limits.ts";
+ * assertEquals(MAX_CONNECTIONS_PER_CLIENT, MAX_CONNECTIONS / 2);
+ * ```
+ */
+export const MAX_CONNECTIONS_PER_CLIENT = 256;
 
 /**
  * After an error response the server stops sending (half-close) and reads and
@@ -194,6 +214,8 @@ export interface Http1Limits {
   writeTimeoutMs: number;
   /** Concurrent connections (→ 503). Default {@linkcode MAX_CONNECTIONS}. */
   maxConnections: number;
+  /** Concurrent connections from one client address (→ 503). Default {@linkcode MAX_CONNECTIONS_PER_CLIENT}. */
+  maxConnectionsPerClient: number;
   /** Milliseconds of lingering close after an error. Default {@linkcode LINGER_TIMEOUT_MS}. */
   lingerTimeoutMs: number;
 }
@@ -219,6 +241,7 @@ export const DEFAULT_LIMITS: Readonly<Http1Limits> = Object.freeze({
   idleTimeoutMs: IDLE_TIMEOUT_MS,
   writeTimeoutMs: WRITE_TIMEOUT_MS,
   maxConnections: MAX_CONNECTIONS,
+  maxConnectionsPerClient: MAX_CONNECTIONS_PER_CLIENT,
   lingerTimeoutMs: LINGER_TIMEOUT_MS,
 });
 

@@ -22,7 +22,9 @@
  * - `errors.ts` — {@linkcode RequestError}: one code per failure kind.
  * - `reader.ts`, `connection.ts` — the I/O shell: reads with deadlines, the
  *   per-connection request loop.
- * - this file — listening, the connection cap, graceful shutdown.
+ * - `pool.ts` — admission (the connection limits, idle eviction), the
+ *   deadline sweep.
+ * - this file — listening, accepting, graceful shutdown.
  *
  * Protocol decisions worth knowing:
  *
@@ -44,13 +46,13 @@
  *
  * @module
  */
-import { Http1Connection } from "./connection.ts";
+import { formatHostPort, listenUrl } from "../net_address.ts";
 import { RequestError } from "./errors.ts";
 import { type Http1Limits, resolveLimits } from "./limits.ts";
 import { type Http1Handler, Http1Request, type Http1Response } from "./message.ts";
-import { serializeResponse, textResponse } from "./response.ts";
+import { ConnectionPool, CROWDED_CONNECTIONS } from "./pool.ts";
 
-export { type Http1Handler, Http1Request, type Http1Response, RequestError };
+export { CROWDED_CONNECTIONS, type Http1Handler, Http1Request, type Http1Response, RequestError };
 
 /**
  * Options for {@linkcode serveHttp1}.
@@ -111,23 +113,6 @@ export interface Http1Server {
 }
 
 /**
- * Above this many open connections, a keep-alive connection waits one timer
- * tick before reading its next request.
- *
- * Why: Deno runs every socket read of the process through one task, and
- * tokio lets a task complete only 128 I/O operations per turn (its "coop
- * budget"). With more sockets ready than that, the reads left over are not
- * served in arrival order, and some wait for hundreds of milliseconds while
- * others are answered again and again. A bare `Deno.listen` echo loop shows
- * it with `wrk -c N`: p99 0.9 ms at 128 connections, 4 ms at 160, 63 ms at
- * 200, 240 ms at 256, 1.1 s at 384. Waiting one tick lets the client's next
- * request arrive first, so the read completes as soon as it is made, and
- * every connection gets its turn: p99 at 256 connections fell to a few
- * milliseconds. It costs throughput only while this crowded.
- */
-export const CROWDED_CONNECTIONS = 128;
-
-/**
  * Starts an HTTP/1.1 server: `Deno.listen`, or `Deno.listenTls` when `cert`
  * and `key` are given.
  *
@@ -142,128 +127,29 @@ export const CROWDED_CONNECTIONS = 128;
  */
 export function serveHttp1(options: Http1ServeOptions, handler: Http1Handler): Http1Server {
   const limits = resolveLimits(options.limits);
-  const log = options.log ?? ((line: string) => console.log(line));
-  const hostname = options.hostname ?? "127.0.0.1";
-  if ((options.cert === undefined) !== (options.key === undefined)) {
-    throw new TypeError("serveHttp1: cert and key must be given together");
-  }
+  const log = options.log ?? console.log;
   const secure = options.cert !== undefined;
-  const listener: Deno.Listener = secure
-    ? Deno.listenTls({ hostname, port: options.port, cert: options.cert!, key: options.key! })
-    : Deno.listen({ hostname, port: options.port, transport: "tcp" });
+  const listener = listen(options);
   const addr = listener.addr as Deno.NetAddr;
-  const authority = addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
   if (options.onListen) options.onListen(addr);
-  else log(`Listening on ${secure ? "https" : "http"}://${authority}/`);
+  else log(`Listening on ${listenUrl(secure ? "https" : "http", addr)}`);
 
-  const connections = new Set<Http1Connection>();
-  const rejections = new Map<Deno.Conn, Promise<void>>();
-  let shuttingDown = false;
-  /** The next timer tick, shared by every connection that paces its read (one timer for all). */
-  let nextTick: Promise<void> | null = null;
-  const context = {
+  const pool = new ConnectionPool({
     handler,
     limits,
     log,
     secure,
-    fallbackAuthority: authority,
-    paceNextRead(): Promise<void> | null {
-      if (connections.size <= CROWDED_CONNECTIONS) return null;
-      nextTick ??= new Promise<void>((resolve) =>
-        setTimeout(() => {
-          nextTick = null;
-          resolve();
-        }, 0)
-      );
-      return nextTick;
-    },
-  };
-
-  // One interval checks every connection's read and write deadlines, instead
-  // of a timer set and cleared around every read and write (~1.1 µs each, on
-  // every request).
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const connection of connections) connection.expire(now);
-  }, sweepIntervalMs(limits));
-
-  const acceptLoop = (async () => {
-    while (!shuttingDown) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (shuttingDown || error instanceof Deno.errors.BadResource) break;
-        // e.g. EMFILE: log, breathe, keep serving everyone else.
-        log(`http1: accept failed: ${error}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        continue;
-      }
-      if (shuttingDown) {
-        conn.close();
-        break;
-      }
-      if (connections.size >= limits.maxConnections) {
-        reject(conn);
-        continue;
-      }
-      // Every write is a whole response (or several pipelined ones), so
-      // Nagle's algorithm can only delay them: with pipelining, a second write
-      // waited for the client's delayed ACK (~40 ms). TLS connections do not
-      // expose the option.
-      if (!secure) (conn as Deno.TcpConn).setNoDelay(true);
-      const connection = new Http1Connection(conn, context);
-      connections.add(connection);
-      connection.done.then(() => connections.delete(connection));
-    }
-  })();
-
-  /** Over the cap: a fast 503 and close, never a hang (RFC 9110 §15.6.4). */
-  function reject(conn: Deno.Conn): void {
-    const error = `503 Service Unavailable: connection limit of ${limits.maxConnections} reached`;
-    const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
-    log(`${error} [client ${hostname}:${port}]`);
-    const bytes = serializeResponse(
-      textResponse(503, "503 Service Unavailable: server busy, retry later"),
-      { close: true },
-    );
-    const timeout = Math.min(limits.writeTimeoutMs, limits.lingerTimeoutMs);
-    const task = (async () => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      // Bound the whole exchange: a client that neither reads nor closes
-      // (or a TLS handshake that never completes) cannot keep this open.
-      const expired = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeout);
-      });
-      const exchange = (async () => {
-        await conn.write(bytes); // 503 bytes always fit the socket buffer
-        await conn.closeWrite();
-        // Lingering close, as in Http1Connection: drain until the client closes.
-        const sink = new Uint8Array(4096);
-        while (await conn.read(sink) !== null) { /* discard */ }
-      })().catch(() => {});
-      await Promise.race([exchange, expired]);
-      clearTimeout(timer);
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-      await exchange;
-      rejections.delete(conn);
-    })();
-    rejections.set(conn, task);
-  }
-
-  let resolveDrained!: () => void;
-  const drained = new Promise<void>((resolve) => (resolveDrained = resolve));
+    fallbackAuthority: formatHostPort(addr),
+  });
+  let shuttingDown = false;
+  const accepting = acceptLoop(listener, pool, log, secure, () => shuttingDown);
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
   const finished = (async () => {
-    await acceptLoop;
-    await drained;
-    await Promise.all([...connections].map((c) => c.done));
-    await Promise.all(rejections.values());
-    clearInterval(sweep);
-    options.signal?.removeEventListener("abort", onAbort);
+    await stopped;
+    await accepting;
+    await pool.shutdown();
+    options.signal?.removeEventListener("abort", shutdown);
   })();
 
   function shutdown(): Promise<void> {
@@ -272,38 +158,52 @@ export function serveHttp1(options: Http1ServeOptions, handler: Http1Handler): H
       try {
         listener.close();
       } catch { /* already closed */ }
-      for (const connection of connections) connection.shutdown();
-      for (const conn of rejections.keys()) {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-      }
-      resolveDrained();
+      resolveStopped();
     }
     return finished;
   }
-
-  function onAbort(): void {
-    shutdown();
-  }
   if (options.signal?.aborted) shutdown();
-  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  else options.signal?.addEventListener("abort", shutdown, { once: true });
 
   return { addr, finished, shutdown, [Symbol.asyncDispose]: shutdown };
 }
 
-/**
- * How often deadlines are swept: a quarter of the shortest timeout, between
- * 10 and 250 ms. A timeout then fires at most a quarter (or 250 ms) late,
- * while a few hundred connections cost the sweep microseconds.
- */
-function sweepIntervalMs(limits: Http1Limits): number {
-  const shortest = Math.min(
-    limits.headTimeoutMs,
-    limits.bodyTimeoutMs,
-    limits.idleTimeoutMs,
-    limits.writeTimeoutMs,
-    limits.lingerTimeoutMs,
-  );
-  return Math.max(10, Math.min(250, Math.floor(shortest / 4)));
+/** `Deno.listen`, or `Deno.listenTls` when `cert` and `key` are given. */
+function listen(options: Http1ServeOptions): Deno.Listener {
+  const hostname = options.hostname ?? "127.0.0.1";
+  return options.cert !== undefined
+    ? Deno.listenTls({ hostname, port: options.port, cert: options.cert, key: options.key! })
+    : Deno.listen({ hostname, port: options.port, transport: "tcp" });
+}
+
+/** Accepts until the listener closes, handing every connection to the pool. */
+async function acceptLoop(
+  listener: Deno.Listener,
+  pool: ConnectionPool,
+  log: (line: string) => void,
+  secure: boolean,
+  shuttingDown: () => boolean,
+): Promise<void> {
+  while (!shuttingDown()) {
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (error) {
+      if (shuttingDown() || error instanceof Deno.errors.BadResource) return;
+      // e.g. EMFILE: log, breathe, keep serving everyone else.
+      log(`http1: accept failed: ${error}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    if (shuttingDown()) {
+      conn.close();
+      return;
+    }
+    // Every write is a whole response (or several pipelined ones), so
+    // Nagle's algorithm can only delay them: with pipelining, a second write
+    // waited for the client's delayed ACK (~40 ms). TLS connections do not
+    // expose the option.
+    if (!secure) (conn as Deno.TcpConn).setNoDelay(true);
+    pool.admit(conn);
+  }
 }

@@ -1,0 +1,199 @@
+/**
+ * The server's open connections: who is let in, who is refused, and the one
+ * sweep that enforces every connection's deadlines.
+ *
+ * Admission, in order, for each accepted connection:
+ *
+ * 1. Its client address already holds `maxConnectionsPerClient`: `503`.
+ * 2. Every one of `maxConnections` slots is taken: the connection idle
+ *    longest in keep-alive is closed to make room (nginx reuses connections
+ *    the same way); when none is idle, `503`.
+ * 3. Otherwise it is served.
+ *
+ * A refused connection gets its `503` with `Connection: close` and the same
+ * lingering close as any error, and never counts towards either limit.
+ *
+ * @module
+ */
+import { formatHostPort } from "../net_address.ts";
+import { type ConnectionContext, Http1Connection } from "./connection.ts";
+import { RequestError } from "./errors.ts";
+import type { Http1Limits } from "./limits.ts";
+
+/**
+ * Above this many open connections, a keep-alive connection waits one timer
+ * tick before reading its next request.
+ *
+ * Why: Deno runs every socket read of the process through one task, and
+ * tokio lets a task complete only 128 I/O operations per turn (its "coop
+ * budget"). With more sockets ready than that, the reads left over are not
+ * served in arrival order, and some wait for hundreds of milliseconds while
+ * others are answered again and again. Waiting one tick lets the client's
+ * next request arrive first, so the read completes as soon as it is made,
+ * and every connection gets its turn. It costs throughput only while this
+ * crowded (see the README's Performance section for the figures).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { CROWDED_CONNECTIONS } from "./pool.ts";
+ * assertEquals(CROWDED_CONNECTIONS, 128);
+ * ```
+ */
+export const CROWDED_CONNECTIONS = 128;
+
+/**
+ * Every connection of one server.
+ *
+ * @example
+ * ```ts ignore
+ * import { ConnectionPool } from "./pool.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ * declare const listener: Deno.Listener;
+ * const pool = new ConnectionPool({
+ *   handler: () => ({ status: 200 }),
+ *   limits: DEFAULT_LIMITS,
+ *   log: console.log,
+ *   secure: false,
+ *   fallbackAuthority: "127.0.0.1:8000",
+ * });
+ * for await (const conn of listener) pool.admit(conn);
+ * ```
+ */
+export class ConnectionPool {
+  #ctx: ConnectionContext;
+  #limits: Http1Limits;
+  /** Connections being served, in the order they were admitted. */
+  #served = new Set<Http1Connection>();
+  /** Admitted connections per client address. */
+  #perClient = new Map<string, number>();
+  /** Evicted and refused connections, until they have finished closing. */
+  #closing = new Set<Http1Connection>();
+  #sweep: ReturnType<typeof setInterval>;
+  #shuttingDown = false;
+  /** The next timer tick, shared by every connection that paces its read. */
+  #nextTick: Promise<void> | null = null;
+
+  /** An empty pool for a server with these settings; starts the deadline sweep. */
+  constructor(settings: Omit<ConnectionContext, "paceNextRead">) {
+    this.#limits = settings.limits;
+    this.#ctx = { ...settings, paceNextRead: () => this.#paceNextRead() };
+    // One interval checks every connection's read and write deadlines,
+    // instead of a timer set and cleared around every read and write.
+    this.#sweep = setInterval(() => this.#expire(Date.now()), sweepIntervalMs(this.#limits));
+  }
+
+  /** Serves `conn`, or refuses it with a `503` (see the module's admission rules). */
+  admit(conn: Deno.Conn): void {
+    const client = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const held = this.#perClient.get(client) ?? 0;
+    const limits = this.#limits;
+    if (held >= limits.maxConnectionsPerClient) {
+      this.#refuse(
+        conn,
+        new RequestError(
+          "CLIENT_CONNECTION_LIMIT",
+          `client ${client} already holds ${held} connections, the limit per client address`,
+        ),
+      );
+      return;
+    }
+    if (this.#served.size >= limits.maxConnections && !this.#evictIdlest()) {
+      this.#refuse(
+        conn,
+        new RequestError(
+          "CONNECTION_LIMIT",
+          `connection limit of ${limits.maxConnections} reached, none idle; retry later`,
+        ),
+      );
+      return;
+    }
+    const connection = new Http1Connection(conn, this.#ctx);
+    this.#served.add(connection);
+    this.#perClient.set(client, held + 1);
+    connection.done.then(() => this.#release(connection, client));
+  }
+
+  /**
+   * Graceful shutdown of every connection (see
+   * {@linkcode Http1Connection.shutdown}); resolves when all are closed.
+   */
+  async shutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    for (const connection of this.#served) connection.shutdown();
+    for (const connection of this.#closing) connection.shutdown();
+    while (this.#served.size + this.#closing.size > 0) {
+      await Promise.all([...this.#served, ...this.#closing].map((c) => c.done));
+    }
+    clearInterval(this.#sweep);
+  }
+
+  /** Closes the connection idle longest in keep-alive; returns whether there was one. */
+  #evictIdlest(): boolean {
+    let idlest: Http1Connection | null = null;
+    let idlestSince = Infinity;
+    for (const connection of this.#served) {
+      const since = connection.idleKeepAliveSince;
+      if (since !== null && since < idlestSince) {
+        idlest = connection;
+        idlestSince = since;
+      }
+    }
+    if (idlest === null || !idlest.evictIdle()) return false;
+    this.#ctx.log(
+      `http1: closed an idle keep-alive connection [client ${formatHostPort(idlest.remoteAddr)}] ` +
+        `to make room: connection limit of ${this.#limits.maxConnections} reached`,
+    );
+    this.#served.delete(idlest);
+    this.#closing.add(idlest);
+    return true;
+  }
+
+  #refuse(conn: Deno.Conn, refusal: RequestError): void {
+    const connection = new Http1Connection(conn, this.#ctx, refusal);
+    this.#closing.add(connection);
+    connection.done.then(() => this.#closing.delete(connection));
+    if (this.#shuttingDown) connection.shutdown();
+  }
+
+  #release(connection: Http1Connection, client: string): void {
+    this.#served.delete(connection);
+    this.#closing.delete(connection);
+    const held = this.#perClient.get(client)! - 1;
+    if (held === 0) this.#perClient.delete(client);
+    else this.#perClient.set(client, held);
+  }
+
+  #expire(now: number): void {
+    for (const connection of this.#served) connection.expire(now);
+    for (const connection of this.#closing) connection.expire(now);
+  }
+
+  /** See {@linkcode CROWDED_CONNECTIONS}. */
+  #paceNextRead(): Promise<void> | null {
+    if (this.#served.size <= CROWDED_CONNECTIONS) return null;
+    this.#nextTick ??= new Promise<void>((resolve) =>
+      setTimeout(() => {
+        this.#nextTick = null;
+        resolve();
+      }, 0)
+    );
+    return this.#nextTick;
+  }
+}
+
+/**
+ * How often deadlines are swept: a quarter of the shortest timeout, between
+ * 10 and 250 ms. A timeout then fires at most a quarter (or 250 ms) late,
+ * while a few hundred connections cost the sweep microseconds.
+ */
+function sweepIntervalMs(limits: Http1Limits): number {
+  const shortest = Math.min(
+    limits.headTimeoutMs,
+    limits.bodyTimeoutMs,
+    limits.idleTimeoutMs,
+    limits.writeTimeoutMs,
+    limits.lingerTimeoutMs,
+  );
+  return Math.max(10, Math.min(250, Math.floor(shortest / 4)));
+}
