@@ -14,7 +14,14 @@ import { fromFileUrl } from "jsr:@std/path@1.1.6/from-file-url";
 import { isAbsolute } from "jsr:@std/path@1.1.6/is-absolute";
 import { relative } from "jsr:@std/path@1.1.6/relative";
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
-import { parseServerFlags, runMain, shutDownOnSignals, UsageError } from "./lib/cli.ts";
+import {
+  listenOrExplain,
+  parseServerFlags,
+  runMain,
+  shutDownOnSignals,
+  StartupError,
+  UsageError,
+} from "./lib/cli.ts";
 import { ChangeMonitor } from "./lib/caching/change_monitor.ts";
 import { type CachingHandlerOptions, createCachingHandler } from "./lib/caching/handler.ts";
 import { listenUrl } from "./lib/net_address.ts";
@@ -143,15 +150,18 @@ function defaultRoot(): string {
   return import.meta.url.startsWith("file:") ? dirname(fromFileUrl(import.meta.url)) : Deno.cwd();
 }
 
-const USAGE = `Usage: deno task cache [options]
-       deno run --allow-net --allow-read caching_server.ts [options]
+const USAGE = `Usage: deno task cache [options] [DIR]
+       deno run --allow-net --allow-read caching_server.ts [options] [DIR]
 
-Serves the files under a directory with ETag and Last-Modified validators,
-answering conditional requests with 304 Not Modified.
+Serves the files under DIR (same as --root DIR) with ETag and Last-Modified
+validators, answering conditional requests with 304 Not Modified. Hidden files
+and folders (.git, .env, .data) are never served.
 
 Options:
-  --port N               port to listen on (default 8000, or $PORT)
-  --hostname HOST        interface to bind (default 127.0.0.1)
+  --port N               port to listen on (default 8000, or $PORT when run
+                         with --allow-env=PORT, as deno task cache does)
+  --hostname HOST        interface to bind (default 127.0.0.1: this machine
+                         only; 0.0.0.0 for every interface)
   --root DIR             directory to serve (default: the project folder, or
                          the current directory when run from a URL)
   --cache-control VALUE  Cache-Control for files (default "no-cache": browsers
@@ -162,19 +172,23 @@ Options:
   --cert FILE            PEM certificate chain: serve HTTPS, and HTTP/2 to
                          clients that offer it (needs --key too)
   --key FILE             PEM private key for --cert
-  -h, --help             show this help`;
+  -h, --help             show this help
+
+Permissions: --allow-net to listen, --allow-read for the files it serves,
+--allow-env=PORT (optional) to read $PORT. Ctrl-C stops it gracefully.`;
 
 async function main(args: string[]): Promise<void> {
   const flags = parseServerFlags(args, 8000, {
     string: ["root", "cache-control", "cert", "key"],
     negatable: ["watch"],
+    positional: "root",
   });
   if (flags.help) {
     console.log(USAGE);
     return;
   }
   const root = flags.strings.root ?? defaultRoot();
-  if (!isDirectory(root)) throw new UsageError(`--root ${root}: not a readable directory`);
+  checkRoot(root);
   const cacheControl = flags.strings["cache-control"] ?? "no-cache";
   // A field value is visible ASCII and spaces (RFC 9110 §5.5); a newline would be
   // header injection, which Headers rejects at the first request rather than now.
@@ -189,23 +203,25 @@ async function main(args: string[]): Promise<void> {
   // Listen for signals before the port is announced, so none arrives unhandled.
   const shutdown = new AbortController();
   const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort());
-  const server = serveWithTlsChecked({
-    root,
-    tls,
-    cacheControl,
-    port: flags.port,
-    hostname: flags.hostname,
-    signal: shutdown.signal,
-    watch: flags.booleans.watch,
-    fallbackIndex: DEMO_PAGE,
-    onListen: (addr) => {
-      const url = listenUrl(tls ? "https" : "http", addr);
-      console.log(`Serving ${root} at ${url} (Cache-Control: ${cacheControl})`);
-      console.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
-    },
-  });
+  const server = listenOrExplain(flags, () =>
+    serveWithTlsChecked({
+      root,
+      tls,
+      cacheControl,
+      port: flags.port,
+      hostname: flags.hostname,
+      signal: shutdown.signal,
+      watch: flags.booleans.watch,
+      fallbackIndex: DEMO_PAGE,
+      onListen: (addr) => {
+        const url = listenUrl(tls ? "https" : "http", addr);
+        console.log(`Serving ${root} at ${url} (Cache-Control: ${cacheControl})`);
+        console.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
+      },
+    }));
   await server.finished;
   stopListeningForSignals();
+  console.log("Stopped.");
 }
 
 /**
@@ -265,14 +281,23 @@ function serveWithTlsChecked(options: ServeCachingOptions): CachingServer {
   }
 }
 
-function isDirectory(path: string): boolean {
+/** The root must be a directory this process may read: say which of the two it is not. */
+function checkRoot(root: string): void {
+  let info: Deno.FileInfo;
   try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
+    info = Deno.statSync(root);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new StartupError(
+        `no permission to read ${root}: run again with --allow-read (or --allow-read=${root})`,
+      );
+    }
+    if (error instanceof Deno.errors.NotFound) throw new UsageError(`${root}: no such directory`);
+    throw new StartupError(`${root}: ${(error as Error).message}`);
   }
+  if (!info.isDirectory) throw new UsageError(`${root}: not a directory`);
 }
 
 if (import.meta.main) {
-  await runMain(USAGE, () => main(Deno.args));
+  await runMain(() => main(Deno.args));
 }

@@ -14,12 +14,19 @@
  *
  * @module
  */
-import { parseServerFlags, runMain, shutDownOnSignals, UsageError } from "./lib/cli.ts";
+import {
+  listenOrExplain,
+  parseServerFlags,
+  runMain,
+  shutDownOnSignals,
+  StartupError,
+  UsageError,
+} from "./lib/cli.ts";
 import type { Http1Limits } from "./lib/http1/limits.ts";
 import { type Http1Server, serveHttp1 } from "./lib/http1/server.ts";
 import { listenUrl } from "./lib/net_address.ts";
 import { createCookieApp } from "./lib/sessions/app.ts";
-import { openSessionStore } from "./lib/sessions/open_store.ts";
+import { type OpenedStore, openSessionStore } from "./lib/sessions/open_store.ts";
 import type { SessionStore } from "./lib/sessions/session.ts";
 
 /** Options for {@linkcode serveCookies}. */
@@ -71,19 +78,42 @@ export function serveCookies(options: CookieServerOptions): Http1Server {
   }, app);
 }
 
-const USAGE = `Usage: cookie_server.ts [options]
+const USAGE = `Usage: deno task cookie [options]
+       deno run --allow-net cookie_server.ts [options]
 
-Serves a page that greets new and returning visitors, over HTTP/1.1 parsed by hand.
+Serves a page that greets new and returning visitors by their session_id
+cookie, over HTTP/1.1 parsed by hand from the TCP bytes.
+
+deno task cookie keeps sessions in Deno KV at .data/sessions.kv (hidden, so
+the caching server never serves it); it runs
+  deno run --unstable-kv --allow-net --allow-read --allow-write=.data \\
+    --allow-env=PORT cookie_server.ts --store .data/sessions.kv
 
 Options:
-  --port N          port to listen on (default 8080, or $PORT)
-  --hostname H      interface to bind (default 127.0.0.1; 0.0.0.0 for every interface)
-  --store S         where sessions live: a Deno KV file path, a KV URL, or "memory"
-                    (default: Deno KV at Deno's default location when --unstable-kv
-                    is given, else memory)
+  --port N          port to listen on (default 8080, or $PORT when run with
+                    --allow-env=PORT, as deno task cookie does)
+  --hostname HOST   interface to bind (default 127.0.0.1: this machine only;
+                    0.0.0.0 for every interface)
+  --store S         where sessions live: a Deno KV file path, a KV URL (both
+                    need --unstable-kv), or "memory". Default: with
+                    --unstable-kv, Deno KV in Deno's own storage for this
+                    script (the start-up line says where); else memory
   --cert FILE       PEM certificate chain: serve HTTPS (needs --key too)
   --key FILE        PEM private key
-  -h, --help        show this help`;
+  -h, --help        show this help
+
+Permissions: --allow-net to listen; --allow-read and --allow-write for the
+store's folder; --allow-read for --cert and --key; --allow-env=PORT (optional)
+to read $PORT.
+
+A self-signed pair for trying HTTPS, kept in the hidden .tls/ folder, which
+the caching server never serves:
+  mkdir -p .tls && openssl req -x509 -newkey rsa:2048 -noenc -days 30 \\
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost \\
+    -keyout .tls/key.pem -out .tls/cert.pem
+  deno task cookie --cert .tls/cert.pem --key .tls/key.pem
+
+Ctrl-C stops it gracefully: in-flight responses finish, then the store closes.`;
 
 async function main(args: string[]): Promise<void> {
   const flags = parseServerFlags(args, 8080, { string: ["store", "cert", "key"] });
@@ -95,29 +125,42 @@ async function main(args: string[]): Promise<void> {
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new UsageError("--cert and --key go together");
   }
+  if (storeSpec !== undefined && storeSpec !== "memory" && typeof Deno.openKv !== "function") {
+    throw new UsageError(
+      `--store ${storeSpec} needs Deno KV: run with --unstable-kv, or use --store memory`,
+    );
+  }
   const tls = certFile && keyFile
-    ? { cert: await Deno.readTextFile(certFile), key: await Deno.readTextFile(keyFile) }
+    ? { cert: await readPemFile("--cert", certFile), key: await readPemFile("--key", keyFile) }
     : undefined;
 
-  const { store, notice } = await openSessionStore(storeSpec);
+  const { store, notice } = await openStoreOrExplain(storeSpec);
   if (notice) console.warn(`warning: ${notice}`);
 
   // Listen for signals before the port is announced, so none arrives unhandled.
   const shutdown = new AbortController();
   const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort());
-  const server = serveCookies({
-    signal: shutdown.signal,
-    port: flags.port,
-    hostname: flags.hostname,
-    store,
-    tls,
-    onListen: (addr) => {
-      console.log(
-        `Cookie server listening on ${listenUrl(tls ? "https" : "http", addr)} ` +
-          `(sessions: ${store.description})`,
-      );
-    },
-  });
+  let server: Http1Server;
+  try {
+    server = listenOrExplain(flags, () =>
+      serveCookies({
+        signal: shutdown.signal,
+        port: flags.port,
+        hostname: flags.hostname,
+        store,
+        tls,
+        onListen: (addr) => {
+          console.log(
+            `Cookie server listening on ${listenUrl(tls ? "https" : "http", addr)} ` +
+              `(sessions: ${store.description})`,
+          );
+        },
+      }));
+  } catch (error) {
+    stopListeningForSignals();
+    store.close();
+    throw explainTlsError(error, certFile, keyFile);
+  }
 
   await server.finished;
   stopListeningForSignals();
@@ -125,6 +168,51 @@ async function main(args: string[]): Promise<void> {
   console.log("Stopped.");
 }
 
+/**
+ * Reads a PEM file named on the command line. A missing file is a usage error
+ * (`--help` shows how to make a pair), as in the caching server; a missing
+ * permission says which flag grants it.
+ */
+async function readPemFile(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new StartupError(
+        `${flag} ${path}: no permission to read it: run again with --allow-read`,
+      );
+    }
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`${flag} ${path}: no such file`);
+    }
+    throw new UsageError(`${flag} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** `Deno.listenTls` rejects a file that is not PEM with `InvalidData`: name the files. */
+function explainTlsError(error: unknown, certFile?: string, keyFile?: string): unknown {
+  if (!(error instanceof Deno.errors.InvalidData) || certFile === undefined) return error;
+  return new UsageError(
+    `--cert ${certFile} --key ${keyFile}: ${error.message}; expected a PEM certificate chain ` +
+      "and its private key",
+    { cause: error },
+  );
+}
+
+/** Opens the session store, turning a missing permission or a bad file into one line. */
+async function openStoreOrExplain(spec: string | undefined): Promise<OpenedStore> {
+  try {
+    return await openSessionStore(spec);
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    const hint = error instanceof Deno.errors.NotCapable
+      ? "; deno task cookie may write only under .data/, so keep the store there"
+      : "";
+    const what = spec === undefined ? "the default Deno KV store" : `--store ${spec}`;
+    throw new StartupError(`${what}: ${error.message}${hint}`, { cause: error });
+  }
+}
+
 if (import.meta.main) {
-  await runMain(USAGE, () => main(Deno.args));
+  await runMain(() => main(Deno.args));
 }

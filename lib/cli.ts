@@ -1,17 +1,29 @@
 /**
  * What both servers do the same way as command-line programs: parse the flags
  * they have in common (`--port`, `--hostname`, `--help`) and reject anything
- * unknown, fall back to the `PORT` environment variable, and shut down
- * gracefully on SIGINT/SIGTERM.
+ * unknown, fall back to the `PORT` environment variable, turn the ordinary
+ * mistakes (a taken port, an unknown host, a missing permission) into one line
+ * that says what to do, and shut down gracefully on SIGINT/SIGTERM.
  *
  * @module
  */
 import { parseArgs } from "jsr:@std/cli@1.0.32/parse-args";
 
-/** Thrown for a bad command line; the entry points print it and exit with code 2. */
+/** Thrown for a bad command line; {@linkcode runMain} prints it on one line and exits with code 2. */
 export class UsageError extends Error {
   /** Always `"UsageError"`. */
   override name = "UsageError";
+}
+
+/**
+ * Thrown when the command line is valid but the server cannot start as asked
+ * (a taken port, a missing file or permission). The message says what is
+ * wrong and what to do; {@linkcode runMain} prints it on one line and exits
+ * with code 1.
+ */
+export class StartupError extends Error {
+  /** Always `"StartupError"`. */
+  override name = "StartupError";
 }
 
 /** What the caller declares about its own flags besides the common ones. */
@@ -22,12 +34,22 @@ export interface FlagSpec {
   boolean?: string[];
   /** Flags that are on unless turned off with `--no-NAME`, e.g. `["watch"]`. */
   negatable?: string[];
+  /**
+   * One of `string` that a single positional argument may stand for, e.g.
+   * `"root"` so that `serve public` means `serve --root public`.
+   */
+  positional?: string;
 }
+
+/** Where the port came from, so an error about it can name it as the user wrote it. */
+export type PortSource = "--port" | "$PORT" | "default";
 
 /** The parsed command line. */
 export interface ParsedFlags {
   /** TCP port to listen on; `0` lets the OS pick. */
   port: number;
+  /** Where {@linkcode ParsedFlags.port} came from. */
+  portSource: PortSource;
   /** Interface to bind; loopback unless the user opts in to more (e.g. `0.0.0.0`). */
   hostname: string;
   /** `--help` was given. */
@@ -46,11 +68,13 @@ export interface ParsedFlags {
  *
  * @example Parse a caching-server command line
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { parseServerFlags } from "./cli.ts";
- * const flags = parseServerFlags(["--port", "9000", "--root", "site"], 8000, {
+ * const flags = parseServerFlags(["--port", "9000", "public"], 8000, {
  *   string: ["root"],
+ *   positional: "root",
  * });
- * console.log(flags.port, flags.strings.root); // 9000 "site"
+ * assertEquals([flags.port, flags.portSource, flags.strings.root], [9000, "--port", "public"]);
  * ```
  */
 export function parseServerFlags(
@@ -60,17 +84,20 @@ export function parseServerFlags(
 ): ParsedFlags {
   const stringFlags = ["port", "hostname", ...(spec.string ?? [])];
   const negatable = spec.negatable ?? [];
-  const booleanFlags = ["help", ...(spec.boolean ?? []), ...negatable];
+  const positionals: string[] = [];
   const parsed = parseArgs(args, {
     string: stringFlags,
-    boolean: booleanFlags,
+    boolean: ["help", ...(spec.boolean ?? []), ...negatable],
     negatable,
     default: Object.fromEntries(negatable.map((name) => [name, true])),
     alias: { h: "help" },
     unknown: (arg: string) => {
-      throw new UsageError(
-        arg.startsWith("-") ? `unknown flag: ${arg}` : `unexpected argument: ${arg}`,
-      );
+      if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown flag: ${arg}`);
+      if (spec.positional === undefined || positionals.length > 0) {
+        throw new UsageError(`unexpected argument: ${arg}`);
+      }
+      positionals.push(arg);
+      return false;
     },
   });
   for (const name of stringFlags) {
@@ -80,13 +107,21 @@ export function parseServerFlags(
 
   const strings: Record<string, string | undefined> = {};
   for (const name of spec.string ?? []) strings[name] = parsed[name];
+  if (spec.positional !== undefined && positionals.length > 0) {
+    if (strings[spec.positional] !== undefined) {
+      throw new UsageError(`${positionals[0]}: --${spec.positional} was given too`);
+    }
+    strings[spec.positional] = positionals[0];
+  }
   const booleans: Record<string, boolean> = {};
   for (const name of [...(spec.boolean ?? []), ...negatable]) {
     booleans[name] = Boolean(parsed[name]);
   }
 
+  const [port, portSource] = choosePort(parsed.port, defaultPort);
   return {
-    port: parsePort(parsed.port ?? readPortFromEnv(), defaultPort),
+    port,
+    portSource,
     hostname: parsed.hostname ?? "127.0.0.1",
     help: Boolean(parsed.help),
     strings,
@@ -94,10 +129,16 @@ export function parseServerFlags(
   };
 }
 
-function parsePort(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+function choosePort(flag: string | undefined, fallback: number): [number, PortSource] {
+  if (flag !== undefined) return [parsePort(flag, "--port"), "--port"];
+  const fromEnv = readPortFromEnv();
+  if (fromEnv !== undefined) return [parsePort(fromEnv, "$PORT"), "$PORT"];
+  return [fallback, "default"];
+}
+
+function parsePort(value: string, source: "--port" | "$PORT"): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
-    throw new UsageError(`invalid port: ${JSON.stringify(value)} (expected 0-65535)`);
+    throw new UsageError(`${source} ${JSON.stringify(value)}: not a port number (0-65535)`);
   }
   return Number(value);
 }
@@ -108,28 +149,114 @@ function readPortFromEnv(): string | undefined {
   return status.state === "granted" ? Deno.env.get("PORT") : undefined;
 }
 
+/** Where a server tried to listen, as {@linkcode describeListenError} needs it. */
+export interface ListenTarget {
+  /** `--hostname`'s value. */
+  hostname: string;
+  /** The port. */
+  port: number;
+  /** Where the port came from. */
+  portSource: PortSource;
+}
+
 /**
- * Runs a server's `main` the way command-line tools are expected to fail: a
- * {@linkcode UsageError} prints the message and the usage and exits with
- * code 2; a port that is already taken prints a one-line hint and exits with
- * code 1. Anything else is a bug and propagates with its stack trace.
+ * Says in one line what went wrong when binding the listening socket failed
+ * for an ordinary reason, and what to do; `undefined` for anything else.
+ *
+ * @param error What `Deno.listen`, `Deno.listenTls` or `Deno.serve` threw.
+ * @param target The address the server tried to listen on.
+ * @returns The message, or `undefined` when the error is not an ordinary mistake.
+ *
+ * @example A port that is already taken
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { describeListenError } from "./cli.ts";
+ * const error = new Deno.errors.AddrInUse("Address already in use (os error 98)");
+ * assertEquals(
+ *   describeListenError(error, { hostname: "127.0.0.1", port: 8080, portSource: "$PORT" }),
+ *   "port 8080 (from $PORT) is already in use on 127.0.0.1: stop what uses it, " +
+ *     "or choose another port with --port",
+ * );
+ * ```
+ */
+export function describeListenError(error: unknown, target: ListenTarget): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { hostname, port, portSource } = target;
+  const portName = portSource === "$PORT" ? `port ${port} (from $PORT)` : `port ${port}`;
+  if (error instanceof Deno.errors.AddrInUse) {
+    return `${portName} is already in use on ${hostname}: stop what uses it, ` +
+      "or choose another port with --port";
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return `--hostname ${hostname}: not an address of this machine; use 127.0.0.1 ` +
+      "(this machine only), 0.0.0.0 (every interface) or one of its own addresses";
+  }
+  if (/failed to lookup address|Name or service not known/i.test(error.message)) {
+    return `--hostname ${hostname}: no such host; use 127.0.0.1 (this machine only), ` +
+      "0.0.0.0 (every interface) or a name that resolves to an address of this machine";
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    return `no permission to listen on ${hostname}:${port}: run again with --allow-net`;
+  }
+  if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
+    return `${portName}: ports below 1024 need administrator rights here; ` +
+      "choose another port with --port";
+  }
+  return undefined;
+}
+
+/**
+ * Runs `listen` and turns an ordinary failure to bind (see
+ * {@linkcode describeListenError}) into a {@linkcode StartupError}.
  *
  * @example
  * ```ts
- * import { runMain } from "./cli.ts";
- * await runMain("usage: demo [--port N]", () => Promise.resolve());
+ * import { assertThrows } from "jsr:@std/assert@1.0.19";
+ * import { listenOrExplain, StartupError } from "./cli.ts";
+ * using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const target = { hostname: "127.0.0.1", port: taken.addr.port, portSource: "--port" as const };
+ * assertThrows(() => listenOrExplain(target, () => Deno.listen(target)), StartupError, "in use");
  * ```
  */
-export async function runMain(usage: string, main: () => Promise<void>): Promise<void> {
+export function listenOrExplain<T>(target: ListenTarget, listen: () => T): T {
+  try {
+    return listen();
+  } catch (error) {
+    const explanation = describeListenError(error, target);
+    if (explanation === undefined) throw error;
+    throw new StartupError(explanation, { cause: error });
+  }
+}
+
+/**
+ * Runs a server's `main` the way command-line tools are expected to fail: one
+ * line on stderr, no stack trace. A {@linkcode UsageError} exits with code 2
+ * and points at `--help`; a {@linkcode StartupError} or a missing permission
+ * (Deno's message names the `--allow-…` flag) exits with code 1. Anything
+ * else is a bug and propagates with its stack trace.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { runMain } from "./cli.ts";
+ * let ran = false;
+ * await runMain(() => {
+ *   ran = true;
+ *   return Promise.resolve();
+ * });
+ * assertEquals(ran, true);
+ * ```
+ */
+export async function runMain(main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`error: ${error.message}\n\n${usage}`);
+      console.error(`error: ${error.message} (see --help)`);
       Deno.exit(2);
     }
-    if (error instanceof Deno.errors.AddrInUse) {
-      console.error(`error: ${error.message}; choose another port with --port`);
+    if (error instanceof StartupError || error instanceof Deno.errors.NotCapable) {
+      console.error(`error: ${error.message}`);
       Deno.exit(1);
     }
     throw error;
@@ -142,12 +269,13 @@ export async function runMain(usage: string, main: () => Promise<void>): Promise
  * function that removes the listeners, so the process can exit when done.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { shutDownOnSignals } from "./cli.ts";
- * const server = Deno.serve(() => new Response("hi"));
- * const unsubscribe = shutDownOnSignals(() => server.shutdown());
- * await server.finished;
+ * let stopping = false;
+ * const unsubscribe = shutDownOnSignals(() => stopping = true);
  * unsubscribe();
+ * assertEquals(stopping, false);
  * ```
  */
 export function shutDownOnSignals(shutdown: () => void): () => void {

@@ -21,8 +21,9 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { formatHttpDate } from "./http_date.ts";
- * formatHttpDate(Date.UTC(1994, 10, 6, 8, 49, 37)); // "Sun, 06 Nov 1994 08:49:37 GMT"
+ * assertEquals(formatHttpDate(Date.UTC(1994, 10, 6, 8, 49, 37)), "Sun, 06 Nov 1994 08:49:37 GMT");
  * ```
  */
 export function formatHttpDate(time: Date | number): string {
@@ -42,8 +43,9 @@ let cachedDate = "";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { currentHttpDate } from "./http_date.ts";
- * currentHttpDate(0); // "Thu, 01 Jan 1970 00:00:00 GMT"
+ * assertEquals(currentHttpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
  * ```
  */
 export function currentHttpDate(now: number = Date.now()): string {
@@ -80,11 +82,12 @@ const ASCTIME_DATE =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { parseHttpDate } from "./http_date.ts";
- * parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"); // 784111777
- * parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"); // 784111777
- * parseHttpDate("Sun Nov  6 08:49:37 1994"); // 784111777
- * parseHttpDate("yesterday"); // undefined
+ * assertEquals(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
+ * assertEquals(parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"), 784111777);
+ * assertEquals(parseHttpDate("Sun Nov  6 08:49:37 1994"), 784111777);
+ * assertEquals(parseHttpDate("yesterday"), undefined);
  * ```
  */
 export function parseHttpDate(value: string, nowMs: number = Date.now()): number | undefined {

@@ -207,7 +207,7 @@ Deno.test("--cert and --key: missing partner, unreadable file, bad PEM or a serv
       const text = new TextDecoder().decode(stderr);
       assertEquals(code, 2, `${args.join(" ")}: ${text}`);
       assertStringIncludes(text, message);
-      assertStringIncludes(text, "Usage:");
+      assertStringIncludes(text, "(see --help)");
     }
   } finally {
     await Deno.remove(root, { recursive: true });

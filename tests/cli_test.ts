@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
-import { parseServerFlags, UsageError } from "../lib/cli.ts";
+import { describeListenError, parseServerFlags, UsageError } from "../lib/cli.ts";
 
 Deno.test("parseServerFlags: common flags, the caller's own, and defaults", () => {
   const flags = parseServerFlags(
@@ -9,6 +9,7 @@ Deno.test("parseServerFlags: common flags, the caller's own, and defaults", () =
   );
   assertEquals(flags, {
     port: 9000,
+    portSource: "--port",
     hostname: "0.0.0.0",
     help: false,
     strings: { root: "site", store: undefined },
@@ -26,15 +27,47 @@ Deno.test("parseServerFlags: common flags, the caller's own, and defaults", () =
 Deno.test("parseServerFlags: bad command lines throw a UsageError that says why", () => {
   const cases: [string[], string][] = [
     [["--bogus"], "unknown flag: --bogus"],
-    [["stray"], "unexpected argument: stray"],
     [["--port"], "--port needs a value"],
     [["--root"], "--root needs a value"],
-    [["--port", "65536"], "invalid port"],
-    [["--port=-1"], "invalid port"],
-    [["--port", "80x"], "invalid port"],
+    [["--port", "65536"], '--port "65536": not a port number'],
+    [["--port=-1"], "not a port number"],
+    [["--port", "80x"], "not a port number"],
+    [["a", "b"], "unexpected argument: b"],
+    [["a", "--root", "b"], "a: --root was given too"],
   ];
   for (const [args, message] of cases) {
-    assertThrows(() => parseServerFlags(args, 8000, { string: ["root"] }), UsageError, message);
+    assertThrows(
+      () => parseServerFlags(args, 8000, { string: ["root"], positional: "root" }),
+      UsageError,
+      message,
+    );
+  }
+});
+
+Deno.test("parseServerFlags: a positional argument stands for the named flag, else is refused", () => {
+  assertEquals(
+    parseServerFlags(["public"], 8000, { string: ["root"], positional: "root" }).strings,
+    {
+      root: "public",
+    },
+  );
+  assertThrows(() => parseServerFlags(["public"], 8000), UsageError, "unexpected argument: public");
+});
+
+Deno.test("describeListenError: one line for each ordinary mistake, nothing for the rest", () => {
+  const target = { hostname: "10.99.99.99", port: 80, portSource: "default" as const };
+  const cases: [Error, string | undefined][] = [
+    [new Deno.errors.AddrInUse("in use"), "port 80 is already in use on 10.99.99.99"],
+    [new Deno.errors.AddrNotAvailable("x"), "--hostname 10.99.99.99: not an address of this"],
+    [new Error("failed to lookup address information: x"), "--hostname 10.99.99.99: no such"],
+    [new Deno.errors.NotCapable("Requires net access"), "run again with --allow-net"],
+    [new Deno.errors.PermissionDenied("Permission denied"), "ports below 1024"],
+    [new TypeError("a bug"), undefined],
+  ];
+  for (const [error, start] of cases) {
+    const said = describeListenError(error, target);
+    if (start === undefined) assertEquals(said, undefined);
+    else assertStringIncludes(said ?? "", start);
   }
 });
 
@@ -57,7 +90,7 @@ Deno.test("both servers exit with code 1 and a hint when the port is taken", asy
     assertEquals(code, 1, module);
     assertStringIncludes(
       new TextDecoder().decode(stderr),
-      "choose another port with --port",
+      `port ${port} is already in use on 127.0.0.1: stop what uses it, or choose another port with --port`,
       module,
     );
   }

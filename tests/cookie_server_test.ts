@@ -230,7 +230,7 @@ Deno.test("without --unstable-kv the program falls back to memory and says so", 
 Deno.test("bad command lines exit with code 2 and say why", async () => {
   const cases: [string[], string][] = [
     [["--bogus"], "unknown flag: --bogus"],
-    [["--port", "99999"], "invalid port"],
+    [["--port", "99999"], '--port "99999": not a port number'],
     [["--cert", "x.pem"], "--cert and --key go together"],
     [["stray"], "unexpected argument: stray"],
   ];
@@ -248,7 +248,17 @@ Deno.test("bad command lines exit with code 2 and say why", async () => {
     stdout: "piped",
   }).output();
   assertEquals(help.code, 0);
-  assertStringIncludes(new TextDecoder().decode(help.stdout), "Usage: cookie_server.ts");
+  // As complete as the caching server's: how to run it, with which permissions, where sessions go.
+  const usage = new TextDecoder().decode(help.stdout);
+  for (
+    const part of [
+      "Usage: deno task cookie",
+      "deno run --allow-net cookie_server.ts",
+      "--store .data/sessions.kv",
+      "Permissions: --allow-net",
+      "openssl req -x509",
+    ]
+  ) assertStringIncludes(usage, part);
 });
 
 Deno.test("with --cert/--key it serves HTTPS and the cookie is Secure", async () => {
