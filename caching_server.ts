@@ -22,6 +22,8 @@ import {
   StartupError,
   UsageError,
 } from "./lib/cli.ts";
+import { AccessLog, printLogLine } from "./lib/access_log.ts";
+import { closeProgramLog, parseLogFormat } from "./lib/program_log.ts";
 import { ChangeMonitor } from "./lib/caching/change_monitor.ts";
 import { type CachingHandlerOptions, createCachingHandler } from "./lib/caching/handler.ts";
 import { listenUrl } from "./lib/net_address.ts";
@@ -89,7 +91,10 @@ export function serveCaching(options: ServeCachingOptions): CachingServer {
     ...handlerOptions
   } = options;
   const changes = watch
-    ? ChangeMonitor.watch(Deno.realPathSync(handlerOptions.root), handlerOptions.log ?? console.log)
+    ? ChangeMonitor.watch(
+      Deno.realPathSync(handlerOptions.root),
+      handlerOptions.log ?? printLogLine,
+    )
     : undefined;
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -172,6 +177,10 @@ Options:
   --cert FILE            PEM certificate chain: serve HTTPS, and HTTP/2 to
                          clients that offer it (needs --key too)
   --key FILE             PEM private key for --cert
+  --quiet                no access log (the startup and shutdown lines remain)
+  --log-format FORMAT    "text": the teaching lines (default); "json": one
+                         JSON object per line (time, method, path, status,
+                         reason)
   -h, --help             show this help
 
 Permissions: --allow-net to listen, --allow-read for the files it serves,
@@ -179,7 +188,8 @@ Permissions: --allow-net to listen, --allow-read for the files it serves,
 
 async function main(args: string[]): Promise<void> {
   const flags = parseServerFlags(args, 8000, {
-    string: ["root", "cache-control", "cert", "key"],
+    string: ["root", "cache-control", "cert", "key", "log-format"],
+    boolean: ["quiet"],
     negatable: ["watch"],
     positional: "root",
   });
@@ -200,14 +210,17 @@ async function main(args: string[]): Promise<void> {
 
   const tls = await readTlsFlags(flags.strings.cert, flags.strings.key, root);
 
+  // Everything the program prints on stdout goes through one buffered log, in order.
+  const output = new AccessLog({ format: parseLogFormat(flags.strings["log-format"]) });
   // Listen for signals before the port is announced, so none arrives unhandled.
   const shutdown = new AbortController();
-  const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort());
+  const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort(), output.log);
   const server = listenOrExplain(flags, () =>
     serveWithTlsChecked({
       root,
       tls,
       cacheControl,
+      log: flags.booleans.quiet ? () => {} : output.log,
       port: flags.port,
       hostname: flags.hostname,
       signal: shutdown.signal,
@@ -215,13 +228,14 @@ async function main(args: string[]): Promise<void> {
       fallbackIndex: DEMO_PAGE,
       onListen: (addr) => {
         const url = listenUrl(tls ? "https" : "http", addr);
-        console.log(`Serving ${root} at ${url} (Cache-Control: ${cacheControl})`);
-        console.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
+        output.log(`Serving ${root} at ${url} (Cache-Control: ${cacheControl})`);
+        output.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
       },
     }));
   await server.finished;
   stopListeningForSignals();
-  console.log("Stopped.");
+  output.log("Stopped.");
+  await closeProgramLog(output);
 }
 
 /**

@@ -14,6 +14,8 @@
  *
  * @module
  */
+import { AccessLog, printLogLine } from "./lib/access_log.ts";
+import { closeProgramLog, parseLogFormat } from "./lib/program_log.ts";
 import {
   listenOrExplain,
   parseServerFlags,
@@ -43,7 +45,7 @@ export interface CookieServerOptions {
   limits?: Partial<Http1Limits>;
   /** Called once the socket is bound. */
   onListen?: (addr: Deno.NetAddr) => void;
-  /** Receives every log line; default `console.log`. */
+  /** Receives every log line; default: `console.log`, controls escaped. */
   log?: (line: string) => void;
   /** Aborting it shuts the server down gracefully, like `shutdown()`. */
   signal?: AbortSignal;
@@ -64,7 +66,7 @@ export interface CookieServerOptions {
  * ```
  */
 export function serveCookies(options: CookieServerOptions): Http1Server {
-  const log = options.log ?? console.log;
+  const log = options.log ?? printLogLine;
   const app = createCookieApp({ store: options.store, log });
   return serveHttp1({
     port: options.port,
@@ -100,6 +102,9 @@ Options:
                     script (the start-up line says where); else memory
   --cert FILE       PEM certificate chain: serve HTTPS (needs --key too)
   --key FILE        PEM private key
+  --quiet           no access log (the startup and shutdown lines remain)
+  --log-format F    "text": the teaching lines (default); "json": one JSON
+                    object per line (time, method, path, status, reason)
   -h, --help        show this help
 
 Permissions: --allow-net to listen; --allow-read and --allow-write for the
@@ -116,7 +121,10 @@ the caching server never serves:
 Ctrl-C stops it gracefully: in-flight responses finish, then the store closes.`;
 
 async function main(args: string[]): Promise<void> {
-  const flags = parseServerFlags(args, 8080, { string: ["store", "cert", "key"] });
+  const flags = parseServerFlags(args, 8080, {
+    string: ["store", "cert", "key", "log-format"],
+    boolean: ["quiet"],
+  });
   if (flags.help) {
     console.log(USAGE);
     return;
@@ -137,20 +145,23 @@ async function main(args: string[]): Promise<void> {
   const { store, notice } = await openStoreOrExplain(storeSpec);
   if (notice) console.warn(`warning: ${notice}`);
 
+  // Everything the program prints on stdout goes through one buffered log, in order.
+  const output = new AccessLog({ format: parseLogFormat(flags.strings["log-format"]) });
   // Listen for signals before the port is announced, so none arrives unhandled.
   const shutdown = new AbortController();
-  const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort());
+  const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort(), output.log);
   let server: Http1Server;
   try {
     server = listenOrExplain(flags, () =>
       serveCookies({
         signal: shutdown.signal,
+        log: flags.booleans.quiet ? () => {} : output.log,
         port: flags.port,
         hostname: flags.hostname,
         store,
         tls,
         onListen: (addr) => {
-          console.log(
+          output.log(
             `Cookie server listening on ${listenUrl(tls ? "https" : "http", addr)} ` +
               `(sessions: ${store.description})`,
           );
@@ -165,7 +176,8 @@ async function main(args: string[]): Promise<void> {
   await server.finished;
   stopListeningForSignals();
   store.close();
-  console.log("Stopped.");
+  output.log("Stopped.");
+  await closeProgramLog(output);
 }
 
 /**

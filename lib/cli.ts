@@ -267,6 +267,8 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
  * Makes SIGINT (Ctrl-C) or SIGTERM start a graceful shutdown; a second signal
  * exits at once, for when a slow client holds the shutdown up. Returns a
  * function that removes the listeners, so the process can exit when done.
+ * `announce` prints the shutdown line (the programs pass their buffered log,
+ * so it comes after the access lines logged before it).
  *
  * @example
  * ```ts
@@ -278,13 +280,16 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
  * assertEquals(stopping, false);
  * ```
  */
-export function shutDownOnSignals(shutdown: () => void): () => void {
+export function shutDownOnSignals(
+  shutdown: () => void,
+  announce: (line: string) => void = console.log,
+): () => void {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   let received = false;
   const onSignal = () => {
     if (received) Deno.exit(130);
     received = true;
-    console.log("Shutting down: finishing in-flight responses (signal again to force)…");
+    announce("Shutting down: finishing in-flight responses (signal again to force)…");
     shutdown();
   };
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);

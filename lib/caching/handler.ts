@@ -12,6 +12,7 @@
  */
 import { STATUS_TEXT } from "jsr:@std/http@1.1.3/status";
 import { join } from "jsr:@std/path@1.1.6/join";
+import { printLogLine } from "../access_log.ts";
 import type { ChangeMonitor } from "./change_monitor.ts";
 import { FileCache, OutsideRootError } from "./file_cache.ts";
 import { withoutBody } from "./head_response.ts";
@@ -116,7 +117,7 @@ export function createCachingHandler(
 ): (request: Request) => Response | Promise<Response> {
   const root = Deno.realPathSync(options.root);
   const cacheControl = options.cacheControl ?? "no-cache";
-  const log = options.log ?? console.log;
+  const log = options.log ?? printLogLine;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const cache = new FileCache(root, options.maxCacheBytes);
   const fallbackIndex = options.fallbackIndex &&

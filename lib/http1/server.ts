@@ -47,6 +47,7 @@
  * @module
  */
 import { formatHostPort, listenUrl } from "../net_address.ts";
+import { printLogLine } from "../access_log.ts";
 import { RequestError } from "./errors.ts";
 import { type Http1Limits, resolveLimits } from "./limits.ts";
 import { type Http1Handler, Http1Request, type Http1Response } from "./message.ts";
@@ -127,7 +128,7 @@ export interface Http1Server {
  */
 export function serveHttp1(options: Http1ServeOptions, handler: Http1Handler): Http1Server {
   const limits = resolveLimits(options.limits);
-  const log = options.log ?? console.log;
+  const log = options.log ?? printLogLine;
   const secure = options.cert !== undefined;
   const listener = listen(options);
   const addr = listener.addr as Deno.NetAddr;

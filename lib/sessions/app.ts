@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { printLogLine } from "../access_log.ts";
 import { findCookie } from "./cookie_header.ts";
 import { checkSameOrigin, serverOrigin } from "./cross_origin.ts";
 import { renderPage, type VisitOutcome } from "./page.ts";
@@ -104,7 +105,7 @@ export function createCookieApp(
   options: CookieAppOptions,
 ): (request: CookieAppRequest) => Promise<CookieAppResponse> {
   const { store } = options;
-  const log = options.log ?? console.log;
+  const log = options.log ?? printLogLine;
   const now = options.now ?? Date.now;
   const maxAgeSeconds = Math.floor((options.ttlMs ?? SESSION_TTL_MS) / 1000);
 

@@ -66,6 +66,11 @@ export class ServerProcess {
     })();
   }
 
+  /** The child's process id (e.g. to read its memory use from `/proc`). */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   kill(signal: Deno.Signal): void {
     this.#child.kill(signal);
   }
