@@ -14,6 +14,7 @@ import { STATUS_TEXT } from "jsr:@std/http@1.1.3/status";
 import { join } from "jsr:@std/path@1.1.6/join";
 import { printLogLine } from "../access_log.ts";
 import type { ChangeMonitor } from "./change_monitor.ts";
+import { demoPageHeadNote } from "./demo_page_head.ts";
 import { FileCache, OutsideRootError } from "./file_cache.ts";
 import { withoutBody } from "./head_response.ts";
 import { createFileVersion, type FileVersion } from "./file_version.ts";
@@ -150,7 +151,9 @@ export function createCachingHandler(
   };
 
   function send(request: Request, rawPath: string, answer: Answer): Response | Promise<Response> {
-    log(`${request.method} ${rawPath} ${answer.response.status} ${answer.reason}`);
+    const method = request.method;
+    const note = method === "HEAD" ? demoPageHeadNote(request.url) : "";
+    log(`${method} ${rawPath} ${answer.response.status} ${answer.reason}${note}`);
     return request.method === "HEAD" ? withoutBody(answer.response) : answer.response;
   }
 

@@ -2,11 +2,20 @@
  * The README's "Watch it in DevTools" steps for the caching server, in a real
  * Chromium: first load 200 with validators; reload revalidates (304); edit the
  * file, reload: 200 with a new ETag; reload: 304. After every load, the demo
- * page's own verdict (from the Performance API) must agree with what CDP saw.
+ * page's own verdict (from the Performance API, read after the load event)
+ * must agree with what CDP saw, and its history of this tab's loads must read
+ * "200 → 304 → 304 → 200 (ETag changed) → 304" by the end.
  *
  * @module
  */
-import { assert, assertEquals, AssertionError, assertMatch, assertNotEquals } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  AssertionError,
+  assertMatch,
+  assertNotEquals,
+  assertStringIncludes,
+} from "@std/assert";
 import type { DocumentLoad } from "./document_load.ts";
 import type { CachingSite, RunStep } from "./harness.ts";
 import type { ScreenshotFolder } from "./screenshots.ts";
@@ -45,7 +54,21 @@ export async function cachingScenario(
       !Number.isNaN(Date.parse(lastModified)),
       `Last-Modified: ${lastModified || "(missing)"}`,
     );
-    await expectPageAgrees(tab, load, etag, site.protocol);
+    const page = await expectPageAgrees(tab, load, etag, site.protocol, ["200"]);
+    // Read before the response had finished, the sizes were 0 on most fresh loads.
+    assert(page.bodySize > 0, `encodedBodySize on the first load: ${page.bodySize}`);
+    assert(
+      page.transferSize > page.bodySize,
+      `transferSize ${page.transferSize} must exceed the ${page.bodySize}-byte body on a 200`,
+    );
+    assertEquals(page.cacheControl, "no-cache", "the page shows the Cache-Control it was sent");
+    assertStringIncludes(page.cacheControlMeaning, "ask me before each use");
+    // The page's own HEAD request is marked, and the log says what it is (the
+    // page showed its answer, so the server has logged it).
+    assert(
+      site.log.some((line) => /^HEAD \/ 200 .*\[the demo page's own HEAD request/.test(line)),
+      site.log.join("\n"),
+    );
     await shots.take(tab, "first-load-200");
   });
 
@@ -56,8 +79,14 @@ export async function cachingScenario(
     assertEquals(requestHeaders["if-modified-since"], lastModified);
     assertEquals(status, 304, "unchanged file on reload");
     assertEquals(responseHeaders["etag"], etag, "a 304 repeats the ETag");
-    await expectPageAgrees(tab, load, etag, site.protocol);
+    await expectPageAgrees(tab, load, etag, site.protocol, ["200", "304"]);
     await shots.take(tab, "reload-304");
+  });
+
+  await step("reload once more: 304 again", async () => {
+    const load = await tab.reload();
+    assertEquals(load.final.status, 304, "still unchanged");
+    await expectPageAgrees(tab, load, etag, site.protocol, ["200", "304", "304"]);
   });
 
   await step("edit index.html, reload: 200 with a new ETag", async () => {
@@ -76,7 +105,12 @@ export async function cachingScenario(
     const newEtag = expectStrongEtag(responseHeaders["etag"], "after the edit");
     assertNotEquals(newEtag, etag, "the ETag must change when the bytes do");
     etag = newEtag;
-    await expectPageAgrees(tab, load, etag, site.protocol);
+    await expectPageAgrees(tab, load, etag, site.protocol, [
+      "200",
+      "304",
+      "304",
+      "200 (ETag changed)",
+    ]);
     assertEquals(
       await tab.evaluate("document.querySelector('h1').textContent.endsWith('(edited)')"),
       true,
@@ -88,8 +122,16 @@ export async function cachingScenario(
     const load = await tab.reload();
     assertEquals(load.final.requestHeaders["if-none-match"], etag);
     assertEquals(load.final.status, 304, "unchanged since the edit");
-    await expectPageAgrees(tab, load, etag, site.protocol);
+    await expectPageAgrees(tab, load, etag, site.protocol, [
+      "200",
+      "304",
+      "304",
+      "200 (ETag changed)",
+      "304",
+    ]);
     await shots.take(tab, "reload-after-edit-304");
+    await tab.evaluate("document.getElementById('history-summary').scrollIntoView()");
+    await shots.take(tab, "history");
   });
 }
 
@@ -109,6 +151,17 @@ interface PageReport {
   etag: string;
   /** `#protocol`: the Performance API's `nextHopProtocol`, then its name. */
   protocol: string;
+  /** `#transfer-size`: bytes that crossed the network for this load. */
+  transferSize: number;
+  /** `#body-size`: the page's encoded body size. */
+  bodySize: number;
+  /** `#cache-control` and `#cache-control-meaning`: what the server sends, explained. */
+  cacheControl: string;
+  cacheControlMeaning: string;
+  /** `#history-summary`: this tab's loads, e.g. `200 → 304`. */
+  history: string;
+  /** The last row of `#history`: bytes transferred, as shown. */
+  lastHistoryBytes: number;
 }
 
 /**
@@ -117,26 +170,36 @@ interface PageReport {
  * `Network.responseReceived` reported, and the ETag its HEAD request fetched
  * must be the current one, and its `nextHopProtocol` must be `protocol`. The
  * ETag and protocol fields may be filled after the load event, so this waits
- * (bounded) for them.
+ * (bounded) for them. The page's history must list `history`, its last row
+ * with this load's transfer size.
  */
 async function expectPageAgrees(
   tab: Tab,
   load: DocumentLoad,
   etag: string,
   protocol: string,
-): Promise<void> {
+  history: string[],
+): Promise<PageReport> {
   const page = await tab.waitForPage<PageReport>(
     "the demo page's verdict, its ETag and its protocol (filled after the page's HEAD request)",
     `(() => {
       const text = (id) => document.getElementById(id).textContent;
       const verdict = document.getElementById("verdict").className;
       // "\\u2013" (an en dash) is the placeholder until the page's script fills a field in.
-      if (verdict === "" || text("etag") === "\\u2013" || text("protocol") === "\\u2013") return null;
+      const filled = ["etag", "protocol", "history-summary"].every((id) => text(id) !== "\\u2013");
+      if (verdict === "" || !filled) return null;
+      const rows = document.querySelectorAll("#history tbody tr");
       return {
         verdict,
         responseStatus: text("response-status"),
         etag: text("etag"),
         protocol: text("protocol"),
+        transferSize: parseInt(text("transfer-size")),
+        bodySize: parseInt(text("body-size")),
+        cacheControl: text("cache-control"),
+        cacheControlMeaning: text("cache-control-meaning"),
+        history: text("history-summary"),
+        lastHistoryBytes: Number(rows[rows.length - 1].lastElementChild.textContent),
       };
     })()`,
   );
@@ -145,4 +208,7 @@ async function expectPageAgrees(
   assertEquals(page.responseStatus, String(load.reportedStatus), "the page's responseStatus");
   assertEquals(page.etag, etag, "the ETag the page's HEAD request got");
   assertEquals(page.protocol.split(" ")[0], protocol, "the page's nextHopProtocol");
+  assertEquals(page.history, history.join(" → "), "the page's history of this tab's loads");
+  assertEquals(page.lastHistoryBytes, page.transferSize, "the history's bytes for this load");
+  return page;
 }
