@@ -51,7 +51,7 @@ Deno.test("isUnchanged: any of size, mtime (with milliseconds), ctime or inode m
 
 Deno.test("createFileVersion clamps mtime to a second before now (RFC 9110 §8.8.2.1)", async () => {
   const body = new TextEncoder().encode("x");
-  const stat = { size: 1, mtimeMs: 0, ctimeMs: null, ino: null };
+  const stat = { size: 1, mtimeMs: 0, ctimeMs: null, dev: null, ino: null };
   const now = Date.UTC(2026, 0, 1, 12, 0, 0, 700);
   const cases: [string, number, string][] = [
     ["past mtime kept, to the second", now - 60_500, "Thu, 01 Jan 2026 11:59:00 GMT"],
@@ -60,7 +60,7 @@ Deno.test("createFileVersion clamps mtime to a second before now (RFC 9110 §8.8
     ["future mtime clamped", now + 3_600_000, "Thu, 01 Jan 2026 11:59:59 GMT"],
   ];
   for (const [name, modifiedMs, expected] of cases) {
-    const version = await createFileVersion(body, "x.txt", modifiedMs, stat, now);
+    const version = await createFileVersion(body, "x.txt", modifiedMs, stat, { nowMs: now });
     assertEquals(version.lastModifiedHeader, expected, name);
     // Deno.serve's Date can be a whole second behind the clock.
     assert(version.lastModified * 1000 <= now - 1000, name);

@@ -14,6 +14,7 @@ import {
 import { join } from "jsr:@std/path@1.1.6/join";
 import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
 import { FileCache } from "../lib/caching/file_cache.ts";
+import { isUnchanged } from "../lib/caching/file_version.ts";
 import { formatHttpDate, parseHttpDate } from "../lib/http_date.ts";
 import { exchange } from "./support/raw_http.ts";
 
@@ -315,7 +316,8 @@ Deno.test("concurrent requests for a changed file share one read", async () => {
     await Deno.writeTextFile(path, "shared");
     await ageFile(path);
     const cache = new FileCache(await Deno.realPath(root));
-    const versions = await Promise.all(Array.from({ length: 8 }, () => cache.load(path)));
+    const info = await Deno.stat(path);
+    const versions = await Promise.all(Array.from({ length: 8 }, () => cache.load(path, info)));
     assert(versions.every((version) => version === versions[0]), "all got the same read");
     assertEquals(cache.lookup(path, await Deno.stat(path)), versions[0]);
     await Deno.writeTextFile(path, "changed");
@@ -331,24 +333,27 @@ async function ageFile(path: string): Promise<void> {
   await Deno.utime(path, minuteAgo, minuteAgo);
 }
 
-Deno.test("a file read within a timestamp tick of its write is read again, not trusted", async () => {
+Deno.test("a racily clean file is read again once a second has passed, not on every request", async () => {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "caching_cache_test_" }));
   try {
     const path = join(root, "a.txt");
     await Deno.writeTextFile(path, "version A");
     const cache = new FileCache(root);
-    const first = await cache.load(path);
-    // A second write of the same size in the same coarse tick: same inode, same mtime.
+    const first = await cache.load(path, await Deno.stat(path));
+    // A second write of the same size with the mtime restored: only ctime can
+    // tell, and Deno reports it in whole seconds.
     const { mtime } = await Deno.stat(path);
     await Deno.writeTextFile(path, "version B");
     await Deno.utime(path, mtime!, mtime!);
-    assertEquals(cache.lookup(path, await Deno.stat(path)), undefined, "stat cannot vouch yet");
-    assertEquals(new TextDecoder().decode((await cache.load(path)).body), "version B");
-    assertNotEquals((await cache.load(path)).etag, first.etag);
-
-    await ageFile(path);
-    const settled = await cache.load(path);
-    assertEquals(cache.lookup(path, await Deno.stat(path)), settled, "an old file is trusted");
+    const info = await Deno.stat(path);
+    const now = Date.now();
+    if (isUnchanged(first.stat, info)) {
+      assertEquals(cache.lookup(path, info, now), first, "re-read at most once a second");
+    }
+    assertEquals(cache.lookup(path, info, now + 1000), undefined, "a second later, read again");
+    const second = await cache.load(path, info);
+    assertEquals(new TextDecoder().decode(second.body), "version B");
+    assertNotEquals(second.etag, first.etag);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -482,7 +487,7 @@ Deno.test("missing files, bare directories and dotfiles give 404; directories re
     assertEquals((await get(`${origin}/docs/`)).body, "docs");
     const redirect = await rawGet(port, "/docs?x=1");
     assertEquals(redirect.status, 301);
-    assertEquals(redirect.headers.get("location"), "/docs/?x=1");
+    assertEquals(redirect.headers.get("location"), "docs/?x=1");
   });
 });
 
@@ -565,13 +570,13 @@ Deno.test("a file over the size limit is refused with 403, smaller ones are serv
 Deno.test("the file cache stays within its byte budget and still serves every file", async () => {
   const root = await Deno.realPath(await Deno.makeTempDir());
   try {
-    const cache = new FileCache(root, 250);
+    const cache = new FileCache(root, { maxBytes: 250 });
     for (const name of ["a", "b", "c"]) {
       await Deno.writeTextFile(join(root, name), name.repeat(100));
       await ageFile(join(root, name));
     }
     for (const name of ["a", "b", "c", "a"]) {
-      const version = await cache.load(join(root, name));
+      const version = await cache.load(join(root, name), await Deno.stat(join(root, name)));
       assertEquals(new TextDecoder().decode(version.body), name.repeat(100));
       assert(cache.size <= 250, `cache holds ${cache.size} bytes`);
     }
@@ -589,5 +594,240 @@ Deno.test("the cookie server's session store (.data/) is never served", async ()
     const { status, body } = await get(`${s.origin}/.data/sessions.kv`);
     assertEquals(status, 404);
     assertFalse(body.includes("secret"));
+  });
+});
+
+/** Resolves once the clock has just entered a new second, so what follows shares one ctime second. */
+async function startOfNextSecond(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1000 - Date.now() % 1000 + 5));
+}
+
+for (const watch of [true, false]) {
+  Deno.test(`a rewrite keeping size, mtime, inode and ctime second gets a new ETag (watch: ${watch})`, async () => {
+    await withServer({ "page.txt": "version A" }, async ({ origin, root, edit }) => {
+      const path = join(root, "page.txt");
+      const url = `${origin}/page.txt`;
+      // Retried in the rare case that the rewrite crosses into the next ctime second.
+      for (let attempt = 0;; attempt++) {
+        await startOfNextSecond();
+        // An old mtime, so that mtime alone would vouch for the version read.
+        await edit(async () => {
+          await Deno.writeTextFile(path, "version A");
+          await ageFile(path);
+        });
+        const before = await Deno.stat(path);
+        const tagA = (await get(url)).headers.get("etag")!;
+        assertEquals(tagA, await sha256Tag("version A"));
+        await edit(async () => {
+          await Deno.writeTextFile(path, "version B");
+          await Deno.utime(path, before.atime!, before.mtime!); // as cp -p, rsync -t, tar -x do
+        });
+        const after = await Deno.stat(path);
+        if (after.ctime!.getTime() !== before.ctime!.getTime() && attempt < 3) continue;
+        assertEquals([after.size, after.ino, after.mtime], [before.size, before.ino, before.mtime]);
+        const tagB = await sha256Tag("version B");
+        // Watching, the file event makes the next request read the file again. With
+        // stat alone, the version read within its ctime second is read again after
+        // at most a second.
+        const deadline = Date.now() + (watch ? 0 : 2000);
+        let current = await get(url);
+        while (current.headers.get("etag") !== tagB && Date.now() < deadline) {
+          assertEquals([current.body, current.headers.get("etag")], ["version A", tagA]);
+          current = await get(url);
+        }
+        assertEquals([current.body, current.headers.get("etag")], ["version B", tagB]);
+        assertEquals((await get(url, { headers: { "if-none-match": tagA } })).status, 200);
+        return;
+      }
+    }, { watch });
+  });
+}
+
+Deno.test("a file with a future mtime is read once, not on every request", async () => {
+  await withServer({ "future.bin": "x".repeat(100_000) }, async ({ origin, root, log }) => {
+    const inAnHour = Date.now() / 1000 + 3600;
+    await Deno.utime(join(root, "future.bin"), inAnHour, inAnHour);
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      await Promise.all(Array.from({ length: 4 }, () => get(`${origin}/future.bin`)));
+    }
+    const reads = log.filter((line) => line.includes("file read and hashed")).length;
+    // At most one read per second per path; the requests took `elapsed` ms.
+    const elapsed = Date.now() - started;
+    assert(reads <= 1 + Math.floor(elapsed / 1000), `${reads} reads in ${elapsed} ms`);
+  }, { watch: false });
+});
+
+Deno.test("links to hidden files and folders are not served", async () => {
+  await withServer(
+    { "index.html": PAGE, ".env": "SECRET=1", ".git/config": "SECRET" },
+    async (s) => {
+      await Deno.symlink(join(s.root, ".env"), join(s.root, "envlink"));
+      await Deno.symlink(join(s.root, ".git"), join(s.root, "gitdir"));
+      await Deno.mkdir(join(s.root, "sub"));
+      await Deno.symlink("../.env", join(s.root, "sub", "relative-envlink"));
+      for (const path of ["/envlink", "/gitdir/config", "/sub/relative-envlink"]) {
+        const { status, body } = await get(s.origin + path);
+        assertEquals(status, 404, path);
+        assertFalse(body.includes("SECRET"), path);
+      }
+      assertStringIncludes(s.log.at(-1)!, "hidden file");
+    },
+  );
+});
+
+Deno.test("a directory redirect is relative: //evil.example never sends the browser elsewhere", async () => {
+  const files = { "evil.example/index.html": "x", "a/b/index.html": "y", "c:d/index.html": "z" };
+  await withServer(files, async ({ port }) => {
+    const cases: [string, string][] = [
+      ["//evil.example", "evil.example/"],
+      ["///evil.example?q=1", "evil.example/?q=1"],
+      ["/a/b", "b/"],
+      ["/c:d", "./c:d/"],
+    ];
+    for (const [target, location] of cases) {
+      const response = await rawGet(port, target);
+      assertEquals([response.status, response.headers.get("location")], [301, location], target);
+      const resolved = new URL(location, `http://127.0.0.1${target}`);
+      assertEquals(resolved.host, "127.0.0.1", target);
+    }
+  });
+});
+
+Deno.test("symbolic-link swap race: a file outside the root is never served", async (t) => {
+  const python = await hasRenameat2();
+  for (const watch of [false, true]) {
+    await t.step(`watch: ${watch}`, async () => {
+      await withServer({ "dir/f.txt": "inside" }, async ({ origin, root }) => {
+        const outside = join(root, "..", "outside");
+        await Deno.mkdir(outside);
+        await Deno.writeTextFile(join(outside, "f.txt"), "OUTSIDE SECRET");
+        await Deno.symlink(outside, join(root, "link"));
+        const swapper = swapInALoop(python, join(root, "dir"), join(root, "link"), 1.5);
+        const statuses = new Map<number, number>();
+        let leaked = 0;
+        while (!swapper.done) {
+          const { status, body } = await get(`${origin}/dir/f.txt`);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (body.includes("OUTSIDE")) leaked++;
+        }
+        await swapper.finished;
+        console.log(`swap race (watch: ${watch}): ${leaked} leaked, statuses`, statuses);
+        assertEquals(leaked, 0);
+        assert((statuses.get(200) ?? 0) > 0, "the inside file was served while unswapped");
+      });
+    });
+  }
+});
+
+/** Whether python3 with renameat2 (RENAME_EXCHANGE) is at hand. */
+async function hasRenameat2(): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command("python3", {
+      args: ["-c", "import ctypes; ctypes.CDLL(None).renameat2"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Exchanges two names for `seconds`, as fast as possible: atomically with
+ * renameat2(RENAME_EXCHANGE) when python3 has it, else with three renames.
+ */
+function swapInALoop(python: boolean, a: string, b: string, seconds: number) {
+  const state = { done: false, finished: Promise.resolve() };
+  if (python) {
+    const script = `import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b, end = sys.argv[1].encode(), sys.argv[2].encode(), time.time() + float(sys.argv[3])
+while time.time() < end:
+    libc.renameat2(-100, a, -100, b, 2)
+`;
+    const child = new Deno.Command("python3", { args: ["-c", script, a, b, String(seconds)] })
+      .spawn();
+    state.finished = child.status.then(() => void (state.done = true));
+    return state;
+  }
+  state.finished = (async () => {
+    const end = Date.now() + seconds * 1000;
+    while (Date.now() < end) {
+      await Deno.rename(a, `${a}.swap`);
+      await Deno.rename(b, a);
+      await Deno.rename(`${a}.swap`, b);
+    }
+    state.done = true;
+  })();
+  return state;
+}
+
+Deno.test("without index.html in the root, /index.html serves the demo page as / does", async () => {
+  const demoPage = new URL("../index.html", import.meta.url);
+  const demo = await Deno.readFile(demoPage);
+  await withServer({ "other.txt": "x" }, async ({ origin }) => {
+    const response = await fetch(`${origin}/index.html`);
+    assertEquals([response.status, await response.bytes()], [200, demo]);
+    assertEquals((await get(`${origin}/sub/index.html`)).status, 404);
+  }, { fallbackIndex: demoPage });
+});
+
+Deno.test("TypeScript and other source files are served as text", async () => {
+  const files = { "a.ts": "", "b.tsx": "", "c.mts": "", "d.cts": "", "e.jsx": "", "f.md": "" };
+  await withServer(files, async ({ origin }) => {
+    const cases: [string, string][] = [
+      ["/a.ts", "text/typescript; charset=UTF-8"],
+      ["/b.tsx", "text/tsx; charset=UTF-8"],
+      ["/c.mts", "text/typescript; charset=UTF-8"],
+      ["/d.cts", "text/typescript; charset=UTF-8"],
+      ["/e.jsx", "text/jsx; charset=UTF-8"],
+      ["/f.md", "text/markdown; charset=UTF-8"],
+    ];
+    for (const [path, type] of cases) {
+      assertEquals((await get(origin + path)).headers.get("content-type"), type, path);
+    }
+  });
+});
+
+Deno.test("Deno runs a TypeScript module fetched from the server", async () => {
+  const module = "const answer: number = 42;\nconsole.log(`answer ${answer}`);\n";
+  await withServer({ "mod.ts": module }, async ({ port }) => {
+    const host = `127.0.0.1:${port}`;
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", `--allow-import=${host}`, `http://${host}/mod.ts`],
+      env: { DENO_DIR: await Deno.makeTempDir({ prefix: "caching_deno_dir_" }) },
+    }).output();
+    const decoder = new TextDecoder();
+    assertEquals(code, 0, decoder.decode(stderr));
+    assertEquals(decoder.decode(stdout), "answer 42\n");
+  });
+});
+
+Deno.test("a file over the size limit: the body says why", async () => {
+  await withServer({ "big.txt": "x".repeat(101) }, async ({ origin }) => {
+    const { status, body } = await get(`${origin}/big.txt`);
+    assertEquals(status, 403);
+    assertStringIncludes(body, "file of 101 bytes exceeds the 100-byte limit");
+    assertStringIncludes(body, "--max-file-size");
+  }, { maxFileBytes: 100 });
+});
+
+Deno.test("the watch log names only files the server could serve", async () => {
+  await withServer({ "index.html": PAGE }, async ({ root, log, edit }) => {
+    await Deno.mkdir(join(root, ".data"));
+    await Deno.mkdir(join(root, ".git"));
+    await edit(async () => {
+      await Deno.writeTextFile(join(root, ".data", "sessions.kv-wal"), "wal");
+      await Deno.writeTextFile(join(root, ".git", "index.lock"), "lock");
+      await Deno.writeTextFile(join(root, ".index.html.swp"), "swap");
+      await Deno.writeTextFile(join(root, "index.html"), PAGE + "edited");
+    });
+    const watchLines = log.filter((line) => line.startsWith("watch:"));
+    assert(watchLines.some((line) => line.includes("/index.html")), watchLines.join("\n"));
+    for (const line of watchLines) {
+      assertFalse(/\/\.(data|git|index)/.test(line), line);
+    }
   });
 });

@@ -13,20 +13,33 @@
  * write returns). A request in between may still get the previous version,
  * whole and with its own validators, never a mix.
  *
+ * Only changes to paths the server could serve count: events for hidden paths
+ * (`.git/`, `.data/`, editors' `.swp` files) neither move the generation nor
+ * reach the log, since nothing under them is ever served.
+ *
  * @module
  */
+import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
+
+/** Receives the servable paths of each batch of events (`[root]` when the batch names none). */
+export type ChangeListener = (paths: readonly string[]) => void;
 
 /**
  * Counts file-system events under a directory.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assert } from "jsr:@std/assert@1.0.19";
  * import { ChangeMonitor } from "./change_monitor.ts";
- * using monitor = ChangeMonitor.watch("./public", console.log)!;
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * const monitor = ChangeMonitor.watch(root, () => {})!;
  * const seen = monitor.generation;
- * await Deno.writeTextFile("./public/index.html", "<p>new</p>");
- * await monitor.nextChange();
- * console.log(monitor.generation > seen); // true
+ * const changed = monitor.nextChange();
+ * await Deno.writeTextFile(`${root}/index.html`, "<p>new</p>");
+ * await changed;
+ * assert(monitor.generation > seen);
+ * await monitor.close();
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export class ChangeMonitor implements Disposable {
@@ -34,6 +47,7 @@ export class ChangeMonitor implements Disposable {
   #generation = 0;
   #watching = true;
   #waiters: (() => void)[] = [];
+  #listeners: ChangeListener[] = [];
   readonly #done: Promise<void>;
 
   private constructor(watcher: Deno.FsWatcher, log: (line: string) => void, root: string) {
@@ -68,6 +82,15 @@ export class ChangeMonitor implements Disposable {
     return this.#watching;
   }
 
+  /**
+   * Calls `listener` with the paths of every batch of events that counts,
+   * before the generation moves on, so what it forgets is forgotten by the
+   * time any request sees the new generation.
+   */
+  onChange(listener: ChangeListener): void {
+    this.#listeners.push(listener);
+  }
+
   /** Resolves after the next batch of events has been counted. */
   nextChange(): Promise<void> {
     return new Promise((resolve) => this.#waiters.push(resolve));
@@ -92,12 +115,17 @@ export class ChangeMonitor implements Disposable {
       for await (const event of this.#watcher) {
         // Reading a file (the server's own reads included) changes nothing.
         if (event.kind === "access") continue;
+        const paths = event.paths.length === 0 ? [root] : servablePaths(event.paths, root);
+        if (paths.length === 0) continue;
+        for (const listener of this.#listeners) listener(paths);
         this.#generation++;
-        // Event paths are absolute; the log shows them relative to the root, like URL paths.
-        const paths = event.paths.map((path) =>
-          path.startsWith(root) ? path.slice(root.length) : path
+        const shown = paths.filter((path) => !isEditorTemporary(path)).map((path) =>
+          // Event paths are absolute; the log shows them relative to the root, like URL paths.
+          path.startsWith(root) ? path.slice(root.length) || "/" : path
         );
-        log(`watch: ${event.kind} ${paths.join(", ")}: cached files will be checked again`);
+        if (shown.length > 0) {
+          log(`watch: ${event.kind} ${shown.join(", ")}: cached files will be checked again`);
+        }
         for (const wake of this.#waiters.splice(0)) wake();
       }
     } catch (error) {
@@ -107,4 +135,35 @@ export class ChangeMonitor implements Disposable {
       for (const wake of this.#waiters.splice(0)) wake();
     }
   }
+}
+
+/**
+ * The paths among `paths` that the server could serve: not hidden below
+ * `root` (no segment starting with `.`). Paths outside the root are kept, as
+ * they can only come from links the watcher followed.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { servablePaths } from "./change_monitor.ts";
+ * const paths = ["/srv/site/a.html", "/srv/site/.data/s.kv-wal", "/srv/site/.git/index.lock"];
+ * assertEquals(servablePaths(paths, "/srv/site"), ["/srv/site/a.html"]);
+ * ```
+ */
+export function servablePaths(paths: readonly string[], root: string): string[] {
+  const prefix = root.endsWith(SEPARATOR) ? root : root + SEPARATOR;
+  return paths.filter((path) =>
+    !path.startsWith(prefix) ||
+    !path.slice(prefix.length).split(SEPARATOR).some((segment) => segment.startsWith("."))
+  );
+}
+
+/**
+ * Names editors write beside the file being saved: Vim's `4913` probe and
+ * `file~` backups, Emacs's `#file#` auto-saves. A change to one still counts
+ * (a client could ask for it by name), but is not worth a log line.
+ */
+function isEditorTemporary(path: string): boolean {
+  const name = path.slice(path.lastIndexOf(SEPARATOR) + 1);
+  return name === "4913" || name.endsWith("~") || (name.startsWith("#") && name.endsWith("#"));
 }

@@ -13,8 +13,20 @@ import { formatHttpDate } from "../http_date.ts";
 
 /** The bytes of one version of a file, and everything derived from them. */
 export interface FileVersion {
-  /** The exact bytes sent as the body. */
+  /**
+   * The exact bytes sent as the body: a view of the bytes `ok` holds, not a
+   * second copy. (A version streamed from disk would instead carry its size
+   * and read the bytes per response, hashing them once per version.)
+   */
   readonly body: Uint8Array<ArrayBuffer>;
+  /**
+   * The 200 response, built once and cloned per request: only ever cloned,
+   * never sent itself, so its body is never used up. Building a response
+   * validates every header field and copies the body; a clone shares both.
+   */
+  readonly ok: Response;
+  /** The 304 response (RFC 9110 §15.4.5: the fields a 200 would carry to update a cache), cloned likewise. */
+  readonly notModified: Response;
   /** Strong `ETag`: quoted hex SHA-256 of `body`. */
   readonly etag: string;
   /** `Last-Modified` in whole seconds since the epoch (never later than when it was read). */
@@ -29,10 +41,12 @@ export interface FileVersion {
 
 /**
  * The parts of `stat` that change when a file is edited. `mtimeMs` keeps the
- * milliseconds, so two edits within one second still differ. `ino` changes
- * when an editor saves by renaming a new file over the old one, and `ctimeMs`
- * when an edit restores the old mtime (`cp -p`, `touch -r`); Deno reports
- * ctime in whole seconds, so that last case is only caught a second later.
+ * milliseconds, so two edits within one second still differ. `dev` and `ino`
+ * name the file itself: they change when an editor saves by renaming a new
+ * file over the old one, or when a symbolic link is retargeted. `ctimeMs`
+ * changes when an edit restores the old mtime (`cp -p`, `touch -r`); Deno
+ * reports ctime in whole seconds, so that case is caught by
+ * {@linkcode isRacy} within the second, and by `ctimeMs` after it.
  */
 export interface FileSignature {
   /** Size in bytes. */
@@ -41,6 +55,8 @@ export interface FileSignature {
   readonly mtimeMs: number;
   /** Status-change time in milliseconds (`null` where the platform has none). */
   readonly ctimeMs: number | null;
+  /** Device of the file system holding the file (`null` where the platform has none). */
+  readonly dev: number | null;
   /** Inode number (`null` where the platform has none). */
   readonly ino: number | null;
 }
@@ -50,9 +66,10 @@ export interface FileSignature {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { signatureOf } from "./file_version.ts";
- * const signature = signatureOf(await Deno.stat(import.meta.dirname ?? "."));
- * console.log(signature.size, signature.mtimeMs);
+ * const info = await Deno.stat(import.meta.dirname ?? ".");
+ * assertEquals(signatureOf(info).size, info.size);
  * ```
  */
 export function signatureOf(info: Deno.FileInfo): FileSignature {
@@ -60,6 +77,7 @@ export function signatureOf(info: Deno.FileInfo): FileSignature {
     size: info.size,
     mtimeMs: info.mtime?.getTime() ?? 0,
     ctimeMs: info.ctime?.getTime() ?? null,
+    dev: info.dev,
     ino: info.ino,
   };
 }
@@ -70,49 +88,137 @@ export function signatureOf(info: Deno.FileInfo): FileSignature {
  *
  * @example
  * ```ts
+ * import { assert } from "jsr:@std/assert@1.0.19";
  * import { isUnchanged, signatureOf } from "./file_version.ts";
  * const info = await Deno.stat(import.meta.dirname ?? ".");
- * isUnchanged(signatureOf(info), info); // true
+ * assert(isUnchanged(signatureOf(info), info));
  * ```
  */
 export function isUnchanged(signature: FileSignature, info: Deno.FileInfo): boolean {
   return signature.size === info.size &&
     signature.mtimeMs === (info.mtime?.getTime() ?? 0) &&
     signature.ctimeMs === (info.ctime?.getTime() ?? null) &&
-    signature.ino === info.ino;
+    signature.ino === info.ino &&
+    signature.dev === info.dev;
+}
+
+/** Deno reports ctime in whole seconds: two changes within one second can share it. */
+const CTIME_GRANULARITY_MS = 1000;
+
+/**
+ * The coarsest modification-time granularity allowed for: 2 s, FAT's. ext4
+ * and APFS are far finer, but a network or removable disk may not be.
+ */
+const MTIME_GRANULARITY_MS = 2000;
+
+/**
+ * Whether a version read at `readAtMs` is "racily clean", as git calls it: a
+ * later write could leave every field of `stat` as it was, so `stat` cannot
+ * vouch that the bytes are unchanged. That is so while the read falls within
+ * the ctime second of the last change (a rewrite in the same second keeps
+ * ctime, and `cp -p` restores mtime), or, where there is no ctime, within the
+ * mtime granularity of the modification time or before it (a future mtime).
+ *
+ * With a ctime, a future mtime is harmless: any later write moves ctime to a
+ * later second.
+ *
+ * @param signature What `stat` said before the bytes were read.
+ * @param readAtMs When the read began.
+ * @returns `true` when `stat` cannot yet tell a rewrite from this version.
+ *
+ * @example
+ * ```ts
+ * import { assert, assertFalse } from "jsr:@std/assert@1.0.19";
+ * import { isRacy } from "./file_version.ts";
+ * const signature = { size: 5, mtimeMs: 0, ctimeMs: 10_000, dev: 1, ino: 7 };
+ * assert(isRacy(signature, 10_500)); // read within the ctime second
+ * assertFalse(isRacy(signature, 11_000)); // a rewrite now gets a later ctime
+ * ```
+ */
+export function isRacy(signature: FileSignature, readAtMs: number): boolean {
+  const { mtimeMs, ctimeMs } = signature;
+  if (readAtMs - mtimeMs < MTIME_GRANULARITY_MS && mtimeMs <= readAtMs) return true;
+  if (ctimeMs === null) return readAtMs < mtimeMs;
+  return readAtMs < ctimeMs + CTIME_GRANULARITY_MS;
 }
 
 /**
- * How far behind the clock the `Date` field of `Deno.serve` can be. It comes
- * from a cache renewed about once a second: measured on Deno 2.9.6, the first
- * response of a fresh server had a `Date` a second behind the clock 97 times
- * in 300, and a response after an idle pause 7 times in 30.
+ * How far behind the clock the `Date` field of `Deno.serve` can be: it comes
+ * from a cache renewed about once a second, and the README's "Choices"
+ * section gives the measured figures.
  */
 const DATE_LAG_MS = 1000;
 
 /**
- * Builds a {@linkcode FileVersion} from bytes: hashes them for the `ETag` and
+ * Source files a browser should show as text, and Deno still runs as modules
+ * when fetched over HTTP (it reads `text/typescript`, `text/tsx` and
+ * `text/jsx` as those languages). The media-types table maps `.ts` to
+ * `video/mp2t` (MPEG transport streams) and knows no `.tsx`, `.cts`.
+ */
+const SOURCE_TYPES: Record<string, string> = {
+  ".ts": "text/typescript; charset=UTF-8",
+  ".mts": "text/typescript; charset=UTF-8",
+  ".cts": "text/typescript; charset=UTF-8",
+  ".tsx": "text/tsx; charset=UTF-8",
+  ".jsx": "text/jsx; charset=UTF-8",
+};
+
+/**
+ * `Content-Type` for a file name, from its extension.
+ *
+ * @param fileName A file name or path.
+ * @returns The media type, `application/octet-stream` when unknown.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { contentTypeOf } from "./file_version.ts";
+ * assertEquals(contentTypeOf("mod.ts"), "text/typescript; charset=UTF-8");
+ * assertEquals(contentTypeOf("page.html"), "text/html; charset=UTF-8");
+ * ```
+ */
+export function contentTypeOf(fileName: string): string {
+  const extension = extname(fileName).toLowerCase();
+  return SOURCE_TYPES[extension] ?? contentType(extension) ?? "application/octet-stream";
+}
+
+/** Options for {@linkcode createFileVersion}. */
+export interface FileVersionOptions {
+  /** `Cache-Control` of the version's responses. Default `no-cache`. */
+  cacheControl?: string;
+  /** The current time. Default `Date.now()`. */
+  nowMs?: number;
+}
+
+/**
+ * Builds a {@linkcode FileVersion} from bytes: hashes them for the `ETag`,
  * clamps the modification time so `Last-Modified` is never later than the
  * `Date` of any response carrying it (RFC 9110 §8.8.2.1: a modification time
- * in the future is replaced by the time the message originates). The clamp is
- * a second before `nowMs` (see {@linkcode DATE_LAG_MS}), so a file written
- * this very second gets the previous second as its `Last-Modified`.
+ * in the future is replaced by the time the message originates), and builds
+ * the 200 and 304 responses. The clamp is a second before now (see
+ * {@linkcode DATE_LAG_MS}), so a file written this very second gets the
+ * previous second as its `Last-Modified`.
+ *
+ * The 200 response takes its own copy of `body`; the version keeps a view of
+ * that copy, so once the caller drops `body` the bytes are held once.
  *
  * @param body The bytes to serve.
  * @param fileName Used only for its extension, to choose `Content-Type`.
  * @param modifiedMs When the bytes were last modified.
  * @param stat The signature to compare later requests' `stat` against.
- * @param nowMs The current time.
+ * @param options `Cache-Control` and the current time.
  * @returns The version, ready to serve.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { createFileVersion } from "./file_version.ts";
  * const body = new TextEncoder().encode("<h1>hi</h1>");
- * const stat = { size: body.length, mtimeMs: 0, ctimeMs: null, ino: null };
+ * const stat = { size: body.length, mtimeMs: 0, ctimeMs: null, dev: null, ino: null };
  * const version = await createFileVersion(body, "hi.html", 0, stat);
- * version.contentType; // "text/html; charset=UTF-8"
- * version.lastModifiedHeader; // "Thu, 01 Jan 1970 00:00:00 GMT"
+ * assertEquals(version.contentType, "text/html; charset=UTF-8");
+ * assertEquals(version.lastModifiedHeader, "Thu, 01 Jan 1970 00:00:00 GMT");
+ * assertEquals(await version.ok.clone().text(), "<h1>hi</h1>");
  * ```
  */
 export async function createFileVersion(
@@ -120,15 +226,33 @@ export async function createFileVersion(
   fileName: string,
   modifiedMs: number,
   stat: FileSignature,
-  nowMs: number = Date.now(),
+  options: FileVersionOptions = {},
 ): Promise<FileVersion> {
+  const { cacheControl = "no-cache", nowMs = Date.now() } = options;
   const lastModified = Math.floor(Math.min(modifiedMs, nowMs - DATE_LAG_MS) / 1000);
+  const etag = await strongEntityTagFor(body);
+  const lastModifiedHeader = formatHttpDate(lastModified * 1000);
+  const type = contentTypeOf(fileName);
+  // ETag, Last-Modified and Cache-Control: what 200, 206 and 304 share. `Date`
+  // is not among them: Deno.serve adds the current one to every response.
+  const validators: [string, string][] = [
+    ["etag", etag],
+    ["last-modified", lastModifiedHeader],
+    ["cache-control", cacheControl],
+  ];
+  const ok = new Response(body, {
+    status: 200,
+    headers: [...validators, ["content-type", type], ["accept-ranges", "bytes"]],
+  });
   return {
-    body,
-    etag: await strongEntityTagFor(body),
+    // A clone's bytes are the ones `ok` holds: no copy.
+    body: await ok.clone().bytes(),
+    ok,
+    notModified: new Response(null, { status: 304, headers: validators }),
+    etag,
     lastModified,
-    lastModifiedHeader: formatHttpDate(lastModified * 1000),
-    contentType: contentType(extname(fileName)) ?? "application/octet-stream",
+    lastModifiedHeader,
+    contentType: type,
     stat,
   };
 }

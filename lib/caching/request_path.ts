@@ -37,11 +37,18 @@ export type DecodedPath =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { decodeRequestPath } from "./request_path.ts";
- * decodeRequestPath("/docs/caf%C3%A9.html");
- * // { ok: true, segments: ["docs", "café.html"], endsWithSlash: false }
- * decodeRequestPath("/a%2F..%2F..%2Fetc/passwd");
- * // { ok: false, status: 400, reason: "encoded slash in path segment \"a/../../etc\"" }
+ * assertEquals(decodeRequestPath("/docs/caf%C3%A9.html"), {
+ *   ok: true,
+ *   segments: ["docs", "café.html"],
+ *   endsWithSlash: false,
+ * });
+ * assertEquals(decodeRequestPath("/a%2F..%2F..%2Fetc/passwd"), {
+ *   ok: false,
+ *   status: 400,
+ *   reason: 'encoded slash in path segment "a/../../etc"',
+ * });
  * ```
  */
 export function decodeRequestPath(pathname: string): DecodedPath {
@@ -64,6 +71,32 @@ export function decodeRequestPath(pathname: string): DecodedPath {
     segments.push(segment);
   }
   return { ok: true, segments, endsWithSlash: pathname.endsWith("/") };
+}
+
+/**
+ * The `Location` that sends a directory URL without its final `/` to the URL
+ * with it: the last segment plus `/`, relative, as Go's `net/http` does. A
+ * relative reference of one segment stays on this host and this directory
+ * whatever the path is; echoing the path would turn `//evil.example` into a
+ * protocol-relative `//evil.example/`, a redirect to another host. A segment
+ * with a colon gets `./` so that it is not read as a scheme.
+ *
+ * @param pathname The percent-encoded path, not ending in `/`.
+ * @param search The query with its `?`, or `""`.
+ * @returns A relative reference.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { directoryRedirect } from "./request_path.ts";
+ * assertEquals(directoryRedirect("/docs", "?x=1"), "docs/?x=1");
+ * assertEquals(directoryRedirect("//evil.example", ""), "evil.example/");
+ * assertEquals(directoryRedirect("/a/javascript:x", ""), "./javascript:x/");
+ * ```
+ */
+export function directoryRedirect(pathname: string, search: string): string {
+  const segment = pathname.slice(pathname.lastIndexOf("/") + 1);
+  return `${segment.includes(":") ? "./" : ""}${segment}/${search}`;
 }
 
 function refuse(status: 400 | 404, reason: string): DecodedPath {

@@ -1,0 +1,229 @@
+/**
+ * Reading a file only if the file actually opened lies inside the root and is
+ * not hidden, whatever symbolic links along its path do meanwhile.
+ *
+ * Checking a path and then reading it are separate steps, and a link swapped
+ * in between (a directory inside the root exchanged with a link to one
+ * outside) makes the read return another file than the one checked. So the
+ * file is opened once, and everything after that goes through the open
+ * descriptor: on Linux the kernel's own name for it (`/proc/self/fd/N`, the
+ * path the file really has, links resolved) is what is checked, and its
+ * `fstat` and bytes come from the same descriptor. Where that name cannot be
+ * read (another system, or `--allow-read` limited to some folders), the
+ * opened file's device and inode are compared with a `stat` of its checked
+ * real path instead, which narrows the race to the instants between those
+ * calls rather than closing it.
+ *
+ * @module
+ */
+import { type FileHandle, open } from "node:fs/promises";
+import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
+
+/**
+ * Why a path was not read: the status to answer with and the reason to log.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { UnservableFileError } from "./verified_read.ts";
+ * const error = new UnservableFileError(404, "hidden file");
+ * assertEquals([error.status, error.message], [404, "hidden file"]);
+ * ```
+ */
+export class UnservableFileError extends Error {
+  /** Always `"UnservableFileError"`. */
+  override name = "UnservableFileError";
+  /** The status to refuse the request with. */
+  readonly status: 403 | 404;
+
+  /**
+   * Creates the error for one refused file.
+   *
+   * @param status The status to refuse the request with.
+   * @param reason For the access log, and the body where the status needs a reason.
+   */
+  constructor(status: 403 | 404, reason: string) {
+    super(reason);
+    this.status = status;
+  }
+}
+
+/** A file read through one descriptor: where it really is, its `fstat`, its bytes. */
+export interface VerifiedRead {
+  /** The file's real path, inside the root and with no hidden segment. */
+  realPath: string;
+  /** `fstat` of the descriptor the bytes were read from, taken before reading. */
+  info: FileStat;
+  /** Every byte of the file. */
+  body: Uint8Array<ArrayBuffer>;
+}
+
+/** The fields of `fstat` a file version keeps. */
+export interface FileStat {
+  /** Size in bytes. */
+  size: number;
+  /** Modification time in milliseconds. */
+  mtimeMs: number;
+  /** Status-change time in milliseconds. */
+  ctimeMs: number;
+  /** Device number. */
+  dev: number;
+  /** Inode number. */
+  ino: number;
+}
+
+/**
+ * Opens `path`, checks that the file opened is a regular file whose real path
+ * lies inside `realRoot` with no segment starting with `.`, and reads it
+ * through the same descriptor.
+ *
+ * @param path The file to read (may contain symbolic links).
+ * @param realRoot The root, as returned by `Deno.realPath`.
+ * @param maxBytes Largest file read; a larger one is refused with 403.
+ * @returns The real path, `fstat` and bytes of the file opened.
+ * @throws {UnservableFileError} when the file is outside the root, hidden,
+ *   not a regular file, or too large; `Deno.errors.NotFound` and other
+ *   file-system errors pass through.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertRejects } from "jsr:@std/assert@1.0.19";
+ * import { readInsideRoot, UnservableFileError } from "./verified_read.ts";
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${root}/a.txt`, "hello");
+ * await Deno.writeTextFile(`${root}/.env`, "SECRET=1");
+ * await Deno.symlink(`${root}/.env`, `${root}/envlink`);
+ * const { body } = await readInsideRoot(`${root}/a.txt`, root, 1024);
+ * assertEquals(new TextDecoder().decode(body), "hello");
+ * await assertRejects(() => readInsideRoot(`${root}/envlink`, root, 1024), UnservableFileError);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function readInsideRoot(
+  path: string,
+  realRoot: string,
+  maxBytes: number,
+): Promise<VerifiedRead> {
+  const handle = await open(path, "r");
+  try {
+    const stats = await handle.stat();
+    const info: FileStat = {
+      size: stats.size,
+      mtimeMs: stats.mtime.getTime(),
+      ctimeMs: stats.ctime.getTime(),
+      dev: stats.dev,
+      ino: stats.ino,
+    };
+    const realPath = await realPathOfOpened(handle.fd, path, info);
+    refuseUnlessServable(realPath, realRoot);
+    if (!stats.isFile()) throw new UnservableFileError(404, "not a regular file");
+    if (info.size > maxBytes) throw new UnservableFileError(403, tooLarge(info.size, maxBytes));
+    const body = await readWhole(handle, info.size, maxBytes);
+    return { realPath, info, body };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Why a file is refused for its size, for the log and the response body.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { tooLarge } from "./verified_read.ts";
+ * assertEquals(tooLarge(101, 100), "file of 101 bytes exceeds the 100-byte limit");
+ * ```
+ */
+export function tooLarge(size: number, maxBytes: number): string {
+  return `file of ${size} bytes exceeds the ${maxBytes}-byte limit`;
+}
+
+/**
+ * Throws unless `realPath` is `realRoot` or below it, with no segment below
+ * the root starting with `.`: hidden files stay hidden when a link leads to them.
+ *
+ * @example
+ * ```ts
+ * import { assertThrows } from "jsr:@std/assert@1.0.19";
+ * import { refuseUnlessServable } from "./verified_read.ts";
+ * refuseUnlessServable("/srv/site/a/b.txt", "/srv/site"); // fine
+ * assertThrows(() => refuseUnlessServable("/srv/site/.git/config", "/srv/site"));
+ * assertThrows(() => refuseUnlessServable("/srv/site2/b.txt", "/srv/site"));
+ * ```
+ */
+export function refuseUnlessServable(realPath: string, realRoot: string): void {
+  const prefix = realRoot.endsWith(SEPARATOR) ? realRoot : realRoot + SEPARATOR;
+  if (!realPath.startsWith(prefix)) {
+    throw new UnservableFileError(404, `symbolic link leads outside the root, to ${realPath}`);
+  }
+  const below = realPath.slice(prefix.length);
+  if (below.split(SEPARATOR).some((segment) => segment.startsWith("."))) {
+    throw new UnservableFileError(404, `symbolic link leads to a hidden file, ${below}`);
+  }
+}
+
+/**
+ * The real path of the file open as `fd`: the kernel's name for it where it
+ * can be read, else the real path of `path` once a `stat` of it shows the
+ * same device and inode as the opened file.
+ */
+async function realPathOfOpened(fd: number, path: string, opened: FileStat): Promise<string> {
+  try {
+    return await Deno.readLink(`/proc/self/fd/${fd}`);
+  } catch (error) {
+    if (!isUnavailable(error)) throw error;
+  }
+  const realPath = await Deno.realPath(path);
+  const now = await Deno.stat(realPath);
+  if (now.dev !== opened.dev || now.ino !== opened.ino) {
+    throw new UnservableFileError(404, `${path} changed while it was opened`);
+  }
+  return realPath;
+}
+
+function isUnavailable(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotCapable ||
+    error instanceof Deno.errors.PermissionDenied;
+}
+
+/** Bytes probed past the size `fstat` gave, to notice a file that grew meanwhile. */
+const GROWTH_PROBE_BYTES = 64 * 1024;
+
+/** Reads to the end of the file, which may have grown or shrunk since `fstat`. */
+async function readWhole(
+  handle: FileHandle,
+  expectedSize: number,
+  maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  let body = new Uint8Array(expectedSize);
+  const filled = await readInto(handle, body, 0);
+  if (filled < body.length) return body.slice(0, filled);
+  const probe = new Uint8Array(GROWTH_PROBE_BYTES);
+  for (;;) {
+    const { bytesRead } = await handle.read(probe, 0, probe.length, body.length);
+    if (bytesRead === 0) return body;
+    const size = body.length + bytesRead;
+    if (size > maxBytes) throw new UnservableFileError(403, tooLarge(size, maxBytes));
+    const grown = new Uint8Array(size);
+    grown.set(body);
+    grown.set(probe.subarray(0, bytesRead), body.length);
+    body = grown;
+  }
+}
+
+/** Fills `buffer` from file position `position` on; fewer bytes only at the end of the file. */
+async function readInto(handle: FileHandle, buffer: Uint8Array, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(
+      buffer,
+      filled,
+      buffer.length - filled,
+      position + filled,
+    );
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
