@@ -171,6 +171,8 @@ Options:
                          the current directory when run from a URL)
   --cache-control VALUE  Cache-Control for files (default "no-cache": browsers
                          revalidate on every load, so reloads show the 304)
+  --max-file-size SIZE   largest file served, in bytes or with K, M or G
+                         (default 64M); every file is held in memory whole
   --no-watch             check files with stat on every request instead of
                          watching the root for changes (for network file
                          systems, where change events may not arrive)
@@ -188,7 +190,7 @@ Permissions: --allow-net to listen, --allow-read for the files it serves,
 
 async function main(args: string[]): Promise<void> {
   const flags = parseServerFlags(args, 8000, {
-    string: ["root", "cache-control", "cert", "key", "log-format"],
+    string: ["root", "cache-control", "cert", "key", "log-format", "max-file-size"],
     boolean: ["quiet"],
     negatable: ["watch"],
     positional: "root",
@@ -208,6 +210,8 @@ async function main(args: string[]): Promise<void> {
     );
   }
 
+  const maxFileSize = flags.strings["max-file-size"];
+  const maxFileBytes = maxFileSize === undefined ? undefined : parseByteSize(maxFileSize);
   const tls = await readTlsFlags(flags.strings.cert, flags.strings.key, root);
 
   // Everything the program prints on stdout goes through one buffered log, in order.
@@ -220,6 +224,7 @@ async function main(args: string[]): Promise<void> {
       root,
       tls,
       cacheControl,
+      maxFileBytes,
       log: flags.booleans.quiet ? () => {} : output.log,
       port: flags.port,
       hostname: flags.hostname,
@@ -236,6 +241,16 @@ async function main(args: string[]): Promise<void> {
   stopListeningForSignals();
   output.log("Stopped.");
   await closeProgramLog(output);
+}
+
+/** `--max-file-size`: whole bytes, or a number of K, M or G (powers of 1024). */
+function parseByteSize(text: string): number {
+  const match = /^(\d+)([KMG]?)(?:i?B)?$/i.exec(text);
+  const bytes = match && Number(match[1]) * 1024 ** " KMG".indexOf(match[2].toUpperCase() || " ");
+  if (!bytes || !Number.isSafeInteger(bytes)) {
+    throw new UsageError(`--max-file-size ${text}: expected a size such as 1048576, 200M or 2G`);
+  }
+  return bytes;
 }
 
 /**

@@ -148,3 +148,34 @@ Deno.test("run from a URL: serves the current directory, with the demo page at /
     assertEquals(result?.code, 0, result?.stderr);
   }
 });
+
+Deno.test("--max-file-size sets the largest file served; a bad size is a usage error", async () => {
+  const root = await Deno.makeTempDir({ prefix: "caching_cli_test_" });
+  await Deno.writeTextFile(join(root, "fits.txt"), "x".repeat(2048));
+  await Deno.writeTextFile(join(root, "big.txt"), "x".repeat(2049));
+  const server = new ServerProcess([
+    ...PERMISSIONS,
+    SERVER.href,
+    "--port",
+    "0",
+    "--root",
+    root,
+    "--max-file-size",
+    "2K",
+  ]);
+  try {
+    const origin = `http://127.0.0.1:${await server.port()}`;
+    server.drainOutput();
+    assertEquals((await (await fetch(`${origin}/fits.txt`)).text()).length, 2048);
+    const big = await fetch(`${origin}/big.txt`);
+    assertEquals(big.status, 403);
+    assertStringIncludes(await big.text(), "file of 2049 bytes exceeds the 2048-byte limit");
+  } finally {
+    server.kill("SIGTERM");
+    await server.finish();
+    await Deno.remove(root, { recursive: true });
+  }
+  const { code, stderr } = await run(["--max-file-size", "lots"]);
+  assertEquals(code, 2);
+  assertStringIncludes(stderr, "--max-file-size lots");
+});

@@ -64,52 +64,37 @@ Deno.test("many spellings of several large files: the cache keeps to its budget"
 Deno.test("many spellings of several large files: resident memory stays within budget and overhead", async () => {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "caching_memory_" }));
   const server = new ServerProcess([
-    "--allow-read",
-    "--allow-net=127.0.0.1",
+    "--allow-all",
     new URL("./support/caching_budget_server.ts", import.meta.url).pathname,
     root,
     String(BUDGET),
   ]);
   try {
     const names = await writeFiles(root);
-    await Deno.writeTextFile(join(root, "small.txt"), "small");
-    const origin = `http://127.0.0.1:${await server.port()}`;
-    await (await fetch(`${origin}/small.txt`)).bytes();
-    const before = residentBytes(server.pid);
+    const [, port, start] = await server.waitForLine(/:(\d+)\/, resident (\d+)$/);
+    const origin = `http://127.0.0.1:${port}`;
     for (let i = 0; i < SPELLINGS; i++) {
       for (const name of names) {
         const response = await fetch(origin + spellings(name)[i]);
         assertEquals((await response.bytes()).length, FILE_BYTES);
       }
     }
-    const peak = peakResidentBytes(server.pid);
+    server.kill("SIGTERM");
+    const [, peak] = await server.waitForLine(/^peak resident (\d+)$/);
+    const growth = Number(peak) - Number(start);
     console.log(
-      `resident: ${mib(before)} MiB before, peak ${mib(peak)} MiB after ` +
+      `resident: ${mib(Number(start))} MiB at start, peak ${mib(Number(peak))} MiB after ` +
         `${FILES * SPELLINGS} requests (budget ${mib(BUDGET)} MiB)`,
     );
-    assert(peak - before <= BUDGET + OVERHEAD, `grew by ${mib(peak - before)} MiB`);
+    assert(growth <= BUDGET + OVERHEAD, `grew by ${mib(growth)} MiB`);
   } finally {
-    server.kill("SIGTERM");
+    try {
+      server.kill("SIGTERM");
+    } catch { /* already stopped */ }
     await server.finish();
     await Deno.remove(root, { recursive: true });
   }
 });
-
-function residentBytes(pid: number): number {
-  return statusField(pid, "VmRSS");
-}
-
-/** The most the process was ever resident, so a spike between samples is not missed. */
-function peakResidentBytes(pid: number): number {
-  return statusField(pid, "VmHWM");
-}
-
-function statusField(pid: number, name: string): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const match = new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(status);
-  if (match === null) throw new Error(`no ${name} in /proc/${pid}/status`);
-  return Number(match[1]) * 1024;
-}
 
 function mib(bytes: number): number {
   return Math.round(bytes / MIB);

@@ -195,9 +195,7 @@ export class FileResolver {
         const explanation = error.status === 403 ? explainSizeLimit(error.message) : undefined;
         return { kind: "refusal", status: error.status, reason: error.message, explanation };
       }
-      if (error instanceof Deno.errors.NotFound) {
-        return { kind: "refusal", status: 404, reason: "no such file" };
-      }
+      if (isMissing(error)) return { kind: "refusal", status: 404, reason: "no such file" };
       throw error;
     }
   }
@@ -259,6 +257,15 @@ function explainSizeLimit(reason: string): string {
 
 function refusal(status: number, reason: string): Extract<Resolution, { kind: "refusal" }> {
   return { kind: "refusal", status, reason };
+}
+
+/** A file gone between `stat` and the read (Deno's errors, or node:fs's codes). */
+function isMissing(error: unknown): boolean {
+  if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+    return true;
+  }
+  const code = (error as { code?: unknown }).code;
+  return code === "ENOENT" || code === "ENOTDIR";
 }
 
 /** `Deno.statSync`, with the error returned rather than thrown. */

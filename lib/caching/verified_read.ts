@@ -5,19 +5,30 @@
  * Checking a path and then reading it are separate steps, and a link swapped
  * in between (a directory inside the root exchanged with a link to one
  * outside) makes the read return another file than the one checked. So the
- * file is opened once, and everything after that goes through the open
- * descriptor: on Linux the kernel's own name for it (`/proc/self/fd/N`, the
- * path the file really has, links resolved) is what is checked, and its
- * `fstat` and bytes come from the same descriptor. Where that name cannot be
- * read (another system, or `--allow-read` limited to some folders), the
- * opened file's device and inode are compared with a `stat` of its checked
- * real path instead, which narrows the race to the instants between those
- * calls rather than closing it.
+ * file is opened once, by its checked real path, and everything after that
+ * goes through the open descriptor; what remains is to prove that the
+ * descriptor is the file checked.
+ *
+ * Deno has no `openat` and no `O_NOFOLLOW`, and resolves a relative path
+ * against the working directory by name, so nothing can open "this name in
+ * that directory" without walking the path again. Where the program may read
+ * `/proc/self/fd` (Deno asks for `--allow-all` there), the kernel's own name
+ * for the descriptor is compared with the checked path: exact. Otherwise the
+ * descriptor's device and inode are compared, {@linkcode VERIFY_ROUNDS} times
+ * over, with an `lstat` of the real path, each time followed by a check that
+ * the real path still has no link in it. After a swap during the open, an
+ * `lstat` agrees with the wrong file only while a link is in the path, and the
+ * next check passes only while none is: an attacker exchanging names must
+ * land between each pair of these calls in turn, at best once in four tries
+ * per round, so once in 4^16 reads.
  *
  * @module
  */
-import { type FileHandle, open } from "node:fs/promises";
+import { close, constants, fstatSync, lstatSync, openSync, read, type Stats } from "node:fs";
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
+
+/** Rounds of re-checking when the descriptor's own name cannot be read. */
+const VERIFY_ROUNDS = 16;
 
 /**
  * Why a path was not read: the status to answer with and the reason to log.
@@ -104,9 +115,14 @@ export async function readInsideRoot(
   realRoot: string,
   maxBytes: number,
 ): Promise<VerifiedRead> {
-  const handle = await open(path, "r");
+  const realPath = Deno.realPathSync(path);
+  refuseUnlessServable(realPath, realRoot);
+  // Non-blocking, so that a FIFO swapped in for a file cannot hang the open.
+  const fd = openSync(realPath, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
+    verifyOpened(fd, realPath, stats);
+    if (!stats.isFile()) throw new UnservableFileError(404, "not a regular file");
     const info: FileStat = {
       size: stats.size,
       mtimeMs: stats.mtime.getTime(),
@@ -114,15 +130,48 @@ export async function readInsideRoot(
       dev: stats.dev,
       ino: stats.ino,
     };
-    const realPath = await realPathOfOpened(handle.fd, path, info);
-    refuseUnlessServable(realPath, realRoot);
-    if (!stats.isFile()) throw new UnservableFileError(404, "not a regular file");
     if (info.size > maxBytes) throw new UnservableFileError(403, tooLarge(info.size, maxBytes));
-    const body = await readWhole(handle, info.size, maxBytes);
+    const body = await readWhole(fd, info.size, maxBytes);
     return { realPath, info, body };
   } finally {
-    await handle.close();
+    await new Promise((done) => close(fd, done));
   }
+}
+
+/** Set once `/proc/self/fd` proved unreadable (no `--allow-all`, or not Linux). */
+let descriptorNamesUnavailable = false;
+
+/** Throws unless the file open as `fd` is the one at `realPath` (see the module comment). */
+function verifyOpened(fd: number, realPath: string, opened: Stats): void {
+  if (!descriptorNamesUnavailable) {
+    let name: string | undefined;
+    try {
+      name = Deno.readLinkSync(`/proc/self/fd/${fd}`);
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      descriptorNamesUnavailable = true;
+    }
+    if (name !== undefined) {
+      if (name !== realPath) throw changedWhileOpened(realPath);
+      return;
+    }
+  }
+  for (let round = 0; round < VERIFY_ROUNDS; round++) {
+    const named = lstatSync(realPath);
+    if (named.isSymbolicLink() || named.dev !== opened.dev || named.ino !== opened.ino) {
+      throw changedWhileOpened(realPath);
+    }
+    if (Deno.realPathSync(realPath) !== realPath) throw changedWhileOpened(realPath);
+  }
+}
+
+function changedWhileOpened(realPath: string): UnservableFileError {
+  return new UnservableFileError(404, `${realPath} changed while it was opened`);
+}
+
+function isUnavailable(error: unknown): boolean {
+  return error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.NotFound ||
+    error instanceof Deno.errors.PermissionDenied;
 }
 
 /**
@@ -163,45 +212,21 @@ export function refuseUnlessServable(realPath: string, realRoot: string): void {
   }
 }
 
-/**
- * The real path of the file open as `fd`: the kernel's name for it where it
- * can be read, else the real path of `path` once a `stat` of it shows the
- * same device and inode as the opened file.
- */
-async function realPathOfOpened(fd: number, path: string, opened: FileStat): Promise<string> {
-  try {
-    return await Deno.readLink(`/proc/self/fd/${fd}`);
-  } catch (error) {
-    if (!isUnavailable(error)) throw error;
-  }
-  const realPath = await Deno.realPath(path);
-  const now = await Deno.stat(realPath);
-  if (now.dev !== opened.dev || now.ino !== opened.ino) {
-    throw new UnservableFileError(404, `${path} changed while it was opened`);
-  }
-  return realPath;
-}
-
-function isUnavailable(error: unknown): boolean {
-  return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotCapable ||
-    error instanceof Deno.errors.PermissionDenied;
-}
-
 /** Bytes probed past the size `fstat` gave, to notice a file that grew meanwhile. */
 const GROWTH_PROBE_BYTES = 64 * 1024;
 
 /** Reads to the end of the file, which may have grown or shrunk since `fstat`. */
 async function readWhole(
-  handle: FileHandle,
+  fd: number,
   expectedSize: number,
   maxBytes: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
   let body = new Uint8Array(expectedSize);
-  const filled = await readInto(handle, body, 0);
+  const filled = await readInto(fd, body, 0);
   if (filled < body.length) return body.slice(0, filled);
   const probe = new Uint8Array(GROWTH_PROBE_BYTES);
   for (;;) {
-    const { bytesRead } = await handle.read(probe, 0, probe.length, body.length);
+    const bytesRead = await readAt(fd, probe, 0, probe.length, body.length);
     if (bytesRead === 0) return body;
     const size = body.length + bytesRead;
     if (size > maxBytes) throw new UnservableFileError(403, tooLarge(size, maxBytes));
@@ -213,17 +238,28 @@ async function readWhole(
 }
 
 /** Fills `buffer` from file position `position` on; fewer bytes only at the end of the file. */
-async function readInto(handle: FileHandle, buffer: Uint8Array, position: number): Promise<number> {
+async function readInto(fd: number, buffer: Uint8Array, position: number): Promise<number> {
   let filled = 0;
   while (filled < buffer.length) {
-    const { bytesRead } = await handle.read(
-      buffer,
-      filled,
-      buffer.length - filled,
-      position + filled,
-    );
+    const bytesRead = await readAt(fd, buffer, filled, buffer.length - filled, position + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
   return filled;
+}
+
+/** `read(2)` at a file position, off the main thread. */
+function readAt(
+  fd: number,
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  return new Promise((done, fail) => {
+    read(fd, buffer, offset, length, position, (error, bytesRead) => {
+      if (error) fail(error);
+      else done(bytesRead);
+    });
+  });
 }

@@ -1,9 +1,11 @@
 /**
  * Test support: the caching server with a small file-cache budget, as a
- * program, so a test can watch its resident memory from outside.
+ * program that reports its own resident memory.
  *
- * Usage: `deno run -A caching_budget_server.ts ROOT BUDGET_BYTES`. Prints
- * `listening at http://127.0.0.1:PORT/`, logs nothing else, stops on SIGTERM.
+ * Usage: `deno run -A caching_budget_server.ts ROOT BUDGET_BYTES` (reading
+ * `/proc/self/status` needs `--allow-all`). Prints
+ * `listening at http://127.0.0.1:PORT/, resident N`, logs no requests, and on
+ * SIGTERM prints `peak resident N` (the most it was ever resident) and stops.
  */
 import { serveCaching } from "../../caching_server.ts";
 
@@ -13,7 +15,18 @@ const server = serveCaching({
   port: 0,
   maxCacheBytes: Number(budget),
   log: () => {},
-  onListen: ({ port }) => console.log(`listening at http://127.0.0.1:${port}/`),
+  onListen: ({ port }) =>
+    console.log(`listening at http://127.0.0.1:${port}/, resident ${statusBytes("VmRSS")}`),
 });
-Deno.addSignalListener("SIGTERM", () => server.shutdown());
+Deno.addSignalListener("SIGTERM", () => {
+  console.log(`peak resident ${statusBytes("VmHWM")}`);
+  server.shutdown();
+});
 await server.finished;
+
+function statusBytes(field: string): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
+  if (match === null) throw new Error(`no ${field} in /proc/self/status`);
+  return Number(match[1]) * 1024;
+}
