@@ -49,6 +49,8 @@ export interface CookieServerOptions {
   log?: (line: string) => void;
   /** Aborting it shuts the server down gracefully, like `shutdown()`. */
   signal?: AbortSignal;
+  /** New sessions stored per minute per client address; default 30. */
+  newSessionsPerMinute?: number;
 }
 
 /**
@@ -67,7 +69,11 @@ export interface CookieServerOptions {
  */
 export function serveCookies(options: CookieServerOptions): Http1Server {
   const log = options.log ?? printLogLine;
-  const app = createCookieApp({ store: options.store, log });
+  const app = createCookieApp({
+    store: options.store,
+    log,
+    newSessionsPerMinute: options.newSessionsPerMinute,
+  });
   return serveHttp1({
     port: options.port,
     hostname: options.hostname ?? "127.0.0.1",
@@ -102,6 +108,9 @@ Options:
                     script (the start-up line says where); else memory
   --cert FILE       PEM certificate chain: serve HTTPS (needs --key too)
   --key FILE        PEM private key
+  --new-sessions-per-minute N
+                    sessions stored per minute per client address, and the
+                    burst allowed (default 30); a first visit stores nothing
   --quiet           no access log (the startup and shutdown lines remain)
   --log-format F    "text": the teaching lines (default); "json": one JSON
                     object per line (time, method, path, status, reason)
@@ -122,7 +131,7 @@ Ctrl-C stops it gracefully: in-flight responses finish, then the store closes.`;
 
 async function main(args: string[]): Promise<void> {
   const flags = parseServerFlags(args, 8080, {
-    string: ["store", "cert", "key", "log-format"],
+    string: ["store", "cert", "key", "log-format", "new-sessions-per-minute"],
     boolean: ["quiet"],
   });
   if (flags.help) {
@@ -130,6 +139,7 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const { cert: certFile, key: keyFile, store: storeSpec } = flags.strings;
+  const newSessionsPerMinute = positiveNumber(flags.strings["new-sessions-per-minute"]);
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new UsageError("--cert and --key go together");
   }
@@ -160,6 +170,7 @@ async function main(args: string[]): Promise<void> {
         hostname: flags.hostname,
         store,
         tls,
+        newSessionsPerMinute,
         onListen: (addr) => {
           output.log(
             `Cookie server listening on ${listenUrl(tls ? "https" : "http", addr)} ` +
@@ -223,6 +234,16 @@ async function openStoreOrExplain(spec: string | undefined): Promise<OpenedStore
     const what = spec === undefined ? "the default Deno KV store" : `--store ${spec}`;
     throw new StartupError(`${what}: ${error.message}${hint}`, { cause: error });
   }
+}
+
+/** A flag's value as a positive number; `undefined` when the flag is absent. */
+function positiveNumber(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!(number > 0) || !Number.isFinite(number)) {
+    throw new UsageError(`--new-sessions-per-minute must be a positive number, not ${value}`);
+  }
+  return number;
 }
 
 if (import.meta.main) {

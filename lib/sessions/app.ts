@@ -10,10 +10,12 @@
  */
 import { printLogLine } from "../access_log.ts";
 import { findCookie } from "./cookie_header.ts";
-import { checkSameOrigin, serverOrigin } from "./cross_origin.ts";
-import { renderPage, type VisitOutcome } from "./page.ts";
-import { isWellFormedSessionId, SESSION_TTL_MS, type SessionStore } from "./session.ts";
+import { checkSameOrigin } from "./cross_origin.ts";
+import { renderPage } from "./page.ts";
+import { SESSION_TTL_MS, type SessionStore } from "./session.ts";
 import { SESSION_COOKIE, sessionCookieAttributes } from "./session_cookie.ts";
+import { isWellFormedSessionId } from "./session_id.ts";
+import { describeVisit, VisitResolver } from "./visits.ts";
 
 /**
  * What the app reads from a request.
@@ -25,7 +27,9 @@ import { SESSION_COOKIE, sessionCookieAttributes } from "./session_cookie.ts";
  * const request: CookieAppRequest = {
  *   method: "GET",
  *   pathname: "/",
+ *   path: "/",
  *   secure: false,
+ *   remoteAddr: { hostname: "127.0.0.1" },
  *   header: (name) => (name === "cookie" ? "session_id=abc" : null),
  * };
  * assertEquals(request.header("cookie"), "session_id=abc");
@@ -36,8 +40,12 @@ export interface CookieAppRequest {
   readonly method: string;
   /** The path without the query, e.g. `"/logout"`. */
   readonly pathname: string;
+  /** Path and query as sent, e.g. `"/?logged-out"`. */
+  readonly path: string;
   /** Whether the connection is TLS: the scheme of the origin the server is reached at. */
   readonly secure: boolean;
+  /** The client's address: new sessions are rate-limited per address. */
+  readonly remoteAddr: { readonly hostname: string };
   /** A request header's value (name in lower case), or `null`. */
   header(name: string): string | null;
 }
@@ -68,11 +76,19 @@ export interface CookieAppOptions {
   store: SessionStore;
   /** Cookie and session lifetime; should match the store's time-to-live. Default {@linkcode SESSION_TTL_MS}. */
   ttlMs?: number;
-  /** Receives one line per request saying what the server decided; default `console.log`. */
+  /** Receives one line per request saying what the server decided; default `printLogLine`. */
   log?: (line: string) => void;
   /** The clock; tests may pass their own. Default `Date.now`. */
   now?: () => number;
+  /**
+   * New sessions stored per minute per client address, and the burst allowed.
+   * Default 30 (`NEW_SESSIONS_PER_MINUTE` in `creation_rate.ts`).
+   */
+  newSessionsPerMinute?: number;
 }
+
+/** Where the logout's 303 sends the browser: the page, told to explain the logout. */
+const LOGGED_OUT_PATH = "/?logged-out";
 
 /** Headers on every page: it is personal (never cached) and needs no script. */
 const PAGE_HEADERS: readonly [string, string][] = [
@@ -104,47 +120,86 @@ const TEXT_PLAIN: [string, string] = ["content-type", "text/plain; charset=utf-8
 export function createCookieApp(
   options: CookieAppOptions,
 ): (request: CookieAppRequest) => Promise<CookieAppResponse> {
-  const { store } = options;
-  const log = options.log ?? printLogLine;
-  const now = options.now ?? Date.now;
-  const maxAgeSeconds = Math.floor((options.ttlMs ?? SESSION_TTL_MS) / 1000);
+  const app = new CookieApp(options);
+  return (request) => app.handle(request);
+}
 
-  // Built once: per request, only the id changes.
-  const attributesOverHttp = sessionCookieAttributes({ secure: false, maxAgeSeconds });
-  const attributesOverHttps = sessionCookieAttributes({ secure: true, maxAgeSeconds });
-  const clearedOverHttp = `${SESSION_COOKIE}=; ${
-    sessionCookieAttributes({ secure: false, maxAgeSeconds: 0 })
-  }`;
-  const clearedOverHttps = `${SESSION_COOKIE}=; ${
-    sessionCookieAttributes({ secure: true, maxAgeSeconds: 0 })
-  }`;
+/** The app's state, built once, and its two pages. */
+class CookieApp {
+  #store: SessionStore;
+  #log: (line: string) => void;
+  #now: () => number;
+  #visits: VisitResolver;
+  /** `Set-Cookie` attributes, over HTTP and HTTPS: per request, only the id changes. */
+  #attributes: { http: string; https: string };
+  /** The `Set-Cookie` that expires the cookie, over HTTP and HTTPS. */
+  #cleared: { http: string; https: string };
 
-  async function showPage(request: CookieAppRequest): Promise<CookieAppResponse> {
-    const sent = findCookie(request.header("cookie"), SESSION_COOKIE);
-    const time = now();
-    // Only an id of the shape this server issues is worth a lookup.
-    const known = sent !== undefined && isWellFormedSessionId(sent)
-      ? await store.recordVisit(sent, time)
-      : undefined;
-    const outcome: VisitOutcome = known !== undefined ? { kind: "returning", session: known } : {
-      kind: "new",
-      cause: sent === undefined ? "no-cookie" : "unknown-id",
-      session: await store.create(time),
+  constructor(options: CookieAppOptions) {
+    this.#store = options.store;
+    this.#log = options.log ?? printLogLine;
+    this.#now = options.now ?? Date.now;
+    const ttlMs = options.ttlMs ?? SESSION_TTL_MS;
+    this.#visits = new VisitResolver({
+      store: options.store,
+      ttlMs,
+      newSessionsPerMinute: options.newSessionsPerMinute,
+    });
+    const maxAgeSeconds = Math.floor(ttlMs / 1000);
+    const attributes = (secure: boolean, maxAge: number) =>
+      sessionCookieAttributes({ secure, maxAgeSeconds: maxAge });
+    this.#attributes = {
+      http: attributes(false, maxAgeSeconds),
+      https: attributes(true, maxAgeSeconds),
     };
-    log(describe(request, outcome));
+    this.#cleared = {
+      http: `${SESSION_COOKIE}=; ${attributes(false, 0)}`,
+      https: `${SESSION_COOKIE}=; ${attributes(true, 0)}`,
+    };
+  }
 
-    // The id is base64url (isWellFormedSessionId), so it needs no escaping.
-    const cookieAttributes = request.secure ? attributesOverHttps : attributesOverHttp;
-    const cookie = `${SESSION_COOKIE}=${outcome.session.id}; ${cookieAttributes}`;
+  async handle(request: CookieAppRequest): Promise<CookieAppResponse> {
+    const { method, pathname } = request;
+    const log = this.#log;
+    if (pathname === "/") {
+      if (method === "GET" || method === "HEAD") return await this.#showPage(request);
+      return methodNotAllowed(method, pathname, "GET, HEAD", log);
+    }
+    if (pathname === "/logout") {
+      if (method === "POST") return await this.#logout(request);
+      return methodNotAllowed(method, pathname, "POST", log);
+    }
+    log(`${method} ${pathname} 404`);
+    return { status: 404, headers: [TEXT_PLAIN], body: "Not Found\n" };
+  }
+
+  async #showPage(request: CookieAppRequest): Promise<CookieAppResponse> {
+    const cookieField = request.header("cookie");
+    const sent = findCookie(cookieField, SESSION_COOKIE);
+    const visits = this.#visits;
+    const outcome = await visits.resolve(sent, request.remoteAddr.hostname, this.#now());
+    this.#log(describeVisit(request.method, outcome, visits.newSessionsPerMinute));
+
+    // Ids are base64url (isWellFormedSessionId), so they need no escaping.
+    const id = outcome.kind === "returning" ? outcome.session.id : outcome.id;
+    const attributes = request.secure ? this.#attributes.https : this.#attributes.http;
+    const cookie = `${SESSION_COOKIE}=${id}; ${attributes}`;
     const body = renderPage(outcome, {
-      storeDescription: store.description,
-      cookieAttributes,
+      storeDescription: this.#store.description,
+      setCookie: cookie,
+      request: {
+        line: `${request.method} ${request.path}`,
+        sessionId: sent,
+        otherCookies: countCookies(cookieField) - (sent === undefined ? 0 : 1),
+      },
+      afterLogout: sent === undefined && request.path === LOGGED_OUT_PATH,
+      newSessionsPerMinute: visits.newSessionsPerMinute,
       origin: pageOrigin(request),
     });
     return { status: 200, headers: [...PAGE_HEADERS, ["set-cookie", cookie]], body };
   }
 
-  async function logout(request: CookieAppRequest): Promise<CookieAppResponse> {
+  async #logout(request: CookieAppRequest): Promise<CookieAppResponse> {
     // SameSite=Lax already keeps the cookie off cross-site POSTs; checking the
     // origin as well refuses a forged logout even from browsers that ignore SameSite.
     const verdict = checkSameOrigin({
@@ -155,37 +210,23 @@ export function createCookieApp(
       referer: request.header("referer"),
     });
     if (!verdict.allowed) {
-      log(`POST /logout 403: cross-site request refused (${verdict.reason})`);
+      this.#log(`POST /logout 403: cross-site request refused (${verdict.reason})`);
       return { status: 403, headers: [TEXT_PLAIN], body: "Cross-site logout refused.\n" };
     }
     const sent = findCookie(request.header("cookie"), SESSION_COOKIE);
     const ending = sent !== undefined && isWellFormedSessionId(sent);
-    if (ending) await store.delete(sent);
-    log(`POST /logout 303: ${ending ? "session deleted" : "no session to end"}`);
+    if (ending) await this.#store.delete(sent, this.#now());
+    this.#log(`POST /logout 303: ${ending ? "session ended" : "no session to end"}`);
     return {
       status: 303,
       headers: [
-        ["location", "/"],
+        ["location", LOGGED_OUT_PATH],
         TEXT_PLAIN,
-        ["set-cookie", request.secure ? clearedOverHttps : clearedOverHttp],
+        ["set-cookie", request.secure ? this.#cleared.https : this.#cleared.http],
       ],
-      body: "Logged out. See /.\n",
+      body: `Logged out. See ${LOGGED_OUT_PATH}.\n`,
     };
   }
-
-  return async function handle(request: CookieAppRequest): Promise<CookieAppResponse> {
-    const { method, pathname } = request;
-    if (pathname === "/") {
-      if (method === "GET" || method === "HEAD") return await showPage(request);
-      return methodNotAllowed(method, pathname, "GET, HEAD", log);
-    }
-    if (pathname === "/logout") {
-      if (method === "POST") return await logout(request);
-      return methodNotAllowed(method, pathname, "POST", log);
-    }
-    log(`${method} ${pathname} 404`);
-    return { status: 404, headers: [TEXT_PLAIN], body: "Not Found\n" };
-  };
 }
 
 /**
@@ -201,13 +242,15 @@ export function createCookieApp(
  */
 export function createWebCookieApp(
   options: CookieAppOptions,
-): (request: Request) => Promise<Response> {
+): (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response> {
   const app = createCookieApp(options);
-  return async (request) => {
+  return async (request, info) => {
     const url = new URL(request.url);
     const answer = await app({
       method: request.method,
       pathname: url.pathname,
+      path: url.pathname + url.search,
+      remoteAddr: info.remoteAddr,
       secure: url.protocol === "https:",
       header: (name) => request.headers.get(name),
     });
@@ -217,18 +260,16 @@ export function createWebCookieApp(
 
 /** The origin the visitor reached the page at, for the page's curl example. */
 function pageOrigin(request: CookieAppRequest): string {
-  return serverOrigin(request.header("host"), request.secure) ??
-    `${request.secure ? "https" : "http"}://localhost`;
+  // Shown as text (escaped), so Host needs no parsing: the HTTP layer validated it.
+  return `${request.secure ? "https" : "http"}://${request.header("host") ?? "localhost"}`;
 }
 
-function describe(request: CookieAppRequest, outcome: VisitOutcome): string {
-  const { session } = outcome;
-  const line = `${request.method} / 200`;
-  if (outcome.kind === "returning") {
-    return `${line}: ${session.name} is back (visit ${session.visits})`;
-  }
-  const why = outcome.cause === "no-cookie" ? "no session cookie" : "unknown session id ignored";
-  return `${line}: new visitor (${why}); created ${session.name}`;
+/** How many cookies a `Cookie` field carries (pairs separated by `;`). */
+function countCookies(field: string | null): number {
+  if (field === null) return 0;
+  let count = 0;
+  for (const pair of field.split(";")) if (pair.includes("=")) count++;
+  return count;
 }
 
 function methodNotAllowed(

@@ -1,7 +1,7 @@
 /**
- * What a session is, how its id is made, and the interface every session store
- * implements. The id is the only secret: whoever holds it *is* that visitor, so
- * it is long, random, and only ever accepted if this server issued it.
+ * What a session is, and the interface every session store implements. The id
+ * is the only secret: whoever holds it *is* that visitor, so it is long,
+ * random, and only ever accepted if this server issued it (`session_id.ts`).
  *
  * @module
  */
@@ -20,6 +20,13 @@ export interface Session {
   lastSeen: number;
 }
 
+/** Why {@linkcode SessionStore.create} stored nothing. */
+export type NotCreated =
+  /** The store holds as many sessions as it may; established ones are kept. */
+  | "full"
+  /** The id is stored already, or was logged out and may not be stored again. */
+  | "taken";
+
 /**
  * Storage for sessions. Implementations must make {@linkcode SessionStore.recordVisit}
  * atomic (two servers sharing a store never lose a visit) and must treat a
@@ -28,63 +35,48 @@ export interface Session {
 export interface SessionStore {
   /** Where sessions live, for the start-up message, e.g. `memory` or `Deno KV at data/s.kv`. */
   readonly description: string;
-  /** Creates a session with a fresh id and the next unique `User<N>` name; `visits` is 1. */
-  create(now: number): Promise<Session>;
-  /** Counts one more visit; `undefined` when the id is unknown or expired. */
+  /**
+   * The secret session ids are signed with, made at random the first time;
+   * processes sharing the store get the same one, so they recognise each
+   * other's ids.
+   */
+  secret(): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Stores a session under `id` (an id this server issued at `firstSeen`, the
+   * visitor's first, unstored visit) with the next unique `User<N>` name;
+   * `now` is its second visit. Established sessions are never evicted to make
+   * room: a full store stores nothing.
+   */
+  create(id: string, firstSeen: number, now: number): Promise<Session | NotCreated>;
+  /** Counts one more visit; `undefined` when the id is unknown, expired or logged out. */
   recordVisit(id: string, now: number): Promise<Session | undefined>;
-  /** Forgets a session; unknown ids are ignored. */
-  delete(id: string): Promise<void>;
+  /**
+   * Ends a stored session. Its id is remembered as ended for the store's
+   * time-to-live, so that the same id coming back (its MAC is still valid) is
+   * not stored again. Any other id is ignored, and costs no write.
+   */
+  delete(id: string, now: number): Promise<void>;
   /** Releases the store's resources. */
   close(): void;
 }
 
-/** 256 random bits: far beyond guessing (OWASP asks for at least 64 bits of entropy). */
-export const SESSION_ID_BYTES = 32;
-
 /** How long a session may sit idle before it is forgotten: 7 days, renewed on every visit. */
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** base64url of {@linkcode SESSION_ID_BYTES} bytes, unpadded: exactly 43 characters. */
-const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
 /**
- * Makes a new session id from the platform's cryptographically secure RNG.
- *
- * @example
- * ```ts
- * import { newSessionId } from "./session.ts";
- * console.log(newSessionId().length); // 43
- * ```
+ * Most sessions a store takes: held at once in memory; created per
+ * time-to-live in Deno KV. Bounds what a flood of new visitors can use.
  */
-export function newSessionId(): string {
-  // The built-in Uint8Array.prototype.toBase64 (ES2026) is native: 0.8 µs
-  // per id, random bytes included, where @std/encoding's base64url took 2.5.
-  return crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES))
-    .toBase64({ alphabet: "base64url", omitPadding: true });
-}
-
-/**
- * Tells whether `value` has the shape of an id this server issues. Anything else
- * is rejected before it reaches the store, so junk never costs a lookup.
- *
- * @example
- * ```ts
- * import { isWellFormedSessionId, newSessionId } from "./session.ts";
- * console.log(isWellFormedSessionId(newSessionId())); // true
- * console.log(isWellFormedSessionId("admin")); // false
- * ```
- */
-export function isWellFormedSessionId(value: string): boolean {
-  return SESSION_ID_PATTERN.test(value);
-}
+export const DEFAULT_MAX_SESSIONS = 100_000;
 
 /**
  * The display name for the `n`th visitor a store has seen.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { userName } from "./session.ts";
- * console.log(userName(123)); // "User123"
+ * assertEquals(userName(123), "User123");
  * ```
  */
 export function userName(n: number): string {
