@@ -24,12 +24,12 @@ Deno.test("findCookie: the value of a named cookie in a Cookie header", () => {
 });
 
 Deno.test("findCookie: linear in the header's length, not quadratic", () => {
-  // 256 KiB of pairs without "=": searched to the end for "=" once per pair,
-  // this took about 0.4 s; scanned once, microseconds.
-  const header = ";".repeat(256 * 1024) + "session_id=abc";
+  // 512 KiB of pairs without "=": searched to the end for "=" once per pair,
+  // this took seconds; scanned once, a few milliseconds.
+  const header = ";".repeat(512 * 1024) + "session_id=abc";
   const started = performance.now();
   assertEquals(findCookie(header, "session_id"), "abc");
   assertEquals(findCookie(header, "other"), undefined);
   const elapsedMs = performance.now() - started;
-  assert(elapsedMs < 50, `findCookie took ${elapsedMs.toFixed(1)} ms`);
+  assert(elapsedMs < 500, `findCookie took ${elapsedMs.toFixed(1)} ms`);
 });

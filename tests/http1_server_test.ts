@@ -160,7 +160,11 @@ Deno.test("server: past CROWDED_CONNECTIONS, every keep-alive connection is stil
       }
     }));
   } finally {
-    for (const client of clients) client.close();
+    for (const client of clients) {
+      try {
+        client.close();
+      } catch { /* closed by giveUp */ }
+    }
     await server.shutdown();
   }
 });
@@ -735,6 +739,75 @@ Deno.test("server: TLS with cert and key; the request URL is https", async () =>
     assertEquals((await client.read()).body, `https://localhost/tls secure=true`);
   } finally {
     client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("server: TLS handshakes that never start are cut off and their descriptors released", async () => {
+  // On Deno 2.9, close() on a Deno.listenTls connection whose handshake has
+  // not completed keeps its socket open until the client closes.
+  const cert = await Deno.readTextFile(new URL("./fixtures/http1/cert.pem", import.meta.url));
+  const key = await Deno.readTextFile(new URL("./fixtures/http1/key.pem", import.meta.url));
+  const headTimeoutMs = 300;
+  const { server, port, logs } = (() => {
+    const logs: string[] = [];
+    const server = serveHttp1({
+      port: 0,
+      cert,
+      key,
+      limits: { headTimeoutMs },
+      onListen() {},
+      log: (line) => logs.push(line),
+    }, echo);
+    return { server, port: server.addr.port, logs };
+  })();
+  // Listed by ls: Deno grants /proc/self only with --allow-all.
+  const openDescriptors = async () => {
+    const { stdout } = await new Deno.Command("ls", { args: [`/proc/${Deno.pid}/fd`] }).output();
+    return decoder.decode(stdout).trim().split("\n").length;
+  };
+  const silent = 50;
+  const before = await openDescriptors();
+  const clients = await Promise.all(
+    Array.from({ length: silent }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+  );
+  try {
+    // Each silent client is closed by the server once the head deadline passes
+    // (if the server never closes them, they are closed here, and fail).
+    const started = performance.now();
+    const giveUp = setTimeout(() => clients.forEach((c) => c.close()), headTimeoutMs + 2000);
+    const reads = await Promise.allSettled(clients.map((c) => c.read(new Uint8Array(16))));
+    clearTimeout(giveUp);
+    const closedAfterMs = performance.now() - started;
+    assertEquals(reads.filter((r) => r.status === "fulfilled" && r.value === null).length, silent);
+    assertLess(closedAfterMs, headTimeoutMs + 1000);
+    // Only the clients' own descriptors remain: the server released all of its.
+    let leaked = await openDescriptors() - before - silent;
+    for (let tries = 0; leaked > 0 && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10)); // release is asynchronous
+      leaked = await openDescriptors() - before - silent;
+    }
+    console.log(
+      `TLS: ${silent} silent connections closed after ${closedAfterMs.toFixed(0)} ms; ` +
+        `server descriptors still open: ${Math.max(0, leaked)}`,
+    );
+    assert(leaked <= 0, `${leaked} descriptors still open`);
+    assert(
+      logs.some((line) => /^http1: TLS handshake not complete within 300 ms/.test(line)),
+      logs.join("\n"),
+    );
+    // And the server still speaks TLS.
+    const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [cert] });
+    const client = new Client(conn);
+    await client.write(GET("/after"));
+    assertEquals((await client.read()).status, 200);
+    client.close();
+  } finally {
+    for (const client of clients) {
+      try {
+        client.close();
+      } catch { /* closed by giveUp */ }
+    }
     await server.shutdown();
   }
 });

@@ -66,6 +66,39 @@ export interface ConnectionContext {
   paceNextRead(): Promise<void> | null;
 }
 
+/**
+ * What a connection is served over: a `Deno.Conn`, or the
+ * `FrontedTlsConn` of a TLS server (`tls_front.ts`). With `handshake`, it is TLS,
+ * and nothing can be sent until the handshake has completed.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import type { Transport } from "./connection.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const conn: Transport = await listener.accept();
+ * assertEquals(conn.handshake, undefined);
+ * conn.close();
+ * client.close();
+ * listener.close();
+ * ```
+ */
+export interface Transport {
+  /** Reads into `buffer`; `null` at EOF. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes some of `bytes`; resolves how many. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Half-closes: no more writes. */
+  closeWrite(): Promise<void>;
+  /** Closes and releases the connection. */
+  close(): void;
+  /** The client's address. */
+  readonly remoteAddr: Deno.Addr;
+  /** TLS only: resolves once the handshake has completed. */
+  handshake?(): Promise<unknown>;
+}
+
 /** Thrown when a response write does not complete in time. */
 class WriteTimeoutError extends Error {}
 
@@ -106,7 +139,7 @@ const MAX_HELD_BYTES = OutputBuffer.KEPT_BYTES / 2;
 export class Http1Connection {
   /** Resolves once the connection is closed and all its work is finished. Never rejects. */
   readonly done: Promise<void>;
-  #conn: Deno.Conn;
+  #conn: Transport;
   #ctx: ConnectionContext;
   #reader: ConnReader;
   #headParser: HeadParser;
@@ -126,15 +159,21 @@ export class Http1Connection {
   #idleSince = 0;
   /** Whether it only answers a refusal (see the constructor). */
   #refusing: boolean;
+  /** Whether anything can be sent: false over TLS until the handshake has completed. */
+  #handshaken = true;
 
   /**
    * Starts serving `conn` immediately; with `refusal`, answers that error
    * instead (e.g. a `503` past a connection limit), with the same lingering
    * close as any other error.
    */
-  constructor(conn: Deno.Conn, ctx: ConnectionContext, refusal?: RequestError) {
+  constructor(conn: Transport, ctx: ConnectionContext, refusal?: RequestError) {
     this.#conn = conn;
     this.#ctx = ctx;
+    if (conn.handshake !== undefined) {
+      this.#handshaken = false;
+      conn.handshake().then(() => (this.#handshaken = true), () => {});
+    }
     const { limits } = ctx;
     this.#reader = new ConnReader(conn, READ_BUFFER_INITIAL_BYTES, maxReadBufferBytes(limits));
     this.#headParser = new HeadParser(limits);
@@ -225,6 +264,7 @@ export class Http1Connection {
           );
           this.#idle = false;
           // EOF, idle timeout, closed by shutdown(), or its grace period ended.
+          if (outcome === "timeout" && !this.#handshaken) this.#logHandshakeTimeout();
           if (outcome !== "data") return;
         }
         const headDeadline = first ? acceptDeadline : Date.now() + limits.headTimeoutMs;
@@ -386,6 +426,11 @@ export class Http1Connection {
 
   /** Answers a failed request, then closes with a lingering close. */
   async #fail(error: RequestError): Promise<void> {
+    if (!this.#handshaken) {
+      // Nothing can be sent before the handshake: this is its head timeout.
+      this.#logHandshakeTimeout();
+      return;
+    }
     this.#ctx.log(`${error.message} ${this.#peer()}`);
     if (this.#closed) return;
     try {
@@ -446,6 +491,13 @@ export class Http1Connection {
     } catch {
       // already closed by the peer's reset; nothing to release
     }
+  }
+
+  #logHandshakeTimeout(): void {
+    this.#ctx.log(
+      `http1: TLS handshake not complete within ${this.#ctx.limits.headTimeoutMs} ms, ` +
+        `closed ${this.#peer()}`,
+    );
   }
 
   #peer(): string {

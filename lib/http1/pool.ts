@@ -16,7 +16,7 @@
  * @module
  */
 import { formatHostPort } from "../net_address.ts";
-import { type ConnectionContext, Http1Connection } from "./connection.ts";
+import { type ConnectionContext, Http1Connection, type Transport } from "./connection.ts";
 import { RequestError } from "./errors.ts";
 import type { Http1Limits } from "./limits.ts";
 
@@ -84,7 +84,7 @@ export class ConnectionPool {
   }
 
   /** Serves `conn`, or refuses it with a `503` (see the module's admission rules). */
-  admit(conn: Deno.Conn): void {
+  admit(conn: Transport): void {
     const client = (conn.remoteAddr as Deno.NetAddr).hostname;
     const held = this.#perClient.get(client) ?? 0;
     const limits = this.#limits;
@@ -149,7 +149,7 @@ export class ConnectionPool {
     return true;
   }
 
-  #refuse(conn: Deno.Conn, refusal: RequestError): void {
+  #refuse(conn: Transport, refusal: RequestError): void {
     const connection = new Http1Connection(conn, this.#ctx, refusal);
     this.#closing.add(connection);
     connection.done.then(() => this.#closing.delete(connection));

@@ -46,7 +46,7 @@ export type FillResult = "data" | "eof" | "timeout";
  * ```
  */
 export class ConnReader {
-  #conn: Deno.Conn;
+  #conn: Pick<Deno.Conn, "read">;
   #buf: Uint8Array;
   #maxSize: number;
   #start = 0;
@@ -64,7 +64,7 @@ export class ConnReader {
    * `initialSize` is the starting buffer; it doubles on demand up to
    * `maxSize`. Parsers enforce the real limits before that is reached.
    */
-  constructor(conn: Deno.Conn, initialSize: number, maxSize: number) {
+  constructor(conn: Pick<Deno.Conn, "read">, initialSize: number, maxSize: number) {
     this.#conn = conn;
     this.#buf = new Uint8Array(Math.min(initialSize, maxSize));
     this.#maxSize = maxSize;

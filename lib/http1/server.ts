@@ -51,7 +51,9 @@ import { printLogLine } from "../access_log.ts";
 import { RequestError } from "./errors.ts";
 import { type Http1Limits, resolveLimits } from "./limits.ts";
 import { type Http1Handler, Http1Request, type Http1Response } from "./message.ts";
+import type { Transport } from "./connection.ts";
 import { ConnectionPool, CROWDED_CONNECTIONS } from "./pool.ts";
+import { TlsFrontListener } from "./tls_front.ts";
 
 export { CROWDED_CONNECTIONS, type Http1Handler, Http1Request, type Http1Response, RequestError };
 
@@ -114,8 +116,8 @@ export interface Http1Server {
 }
 
 /**
- * Starts an HTTP/1.1 server: `Deno.listen`, or `Deno.listenTls` when `cert`
- * and `key` are given.
+ * Starts an HTTP/1.1 server on `Deno.listen`, with TLS when `cert` and `key`
+ * are given (see `tls_front.ts` for how).
  *
  * @example Serve, make one request, shut down
  * ```ts
@@ -150,6 +152,7 @@ export function serveHttp1(options: Http1ServeOptions, handler: Http1Handler): H
     await stopped;
     await accepting;
     await pool.shutdown();
+    await listener.drained?.();
     options.signal?.removeEventListener("abort", shutdown);
   })();
 
@@ -169,24 +172,34 @@ export function serveHttp1(options: Http1ServeOptions, handler: Http1Handler): H
   return { addr, finished, shutdown, [Symbol.asyncDispose]: shutdown };
 }
 
-/** `Deno.listen`, or `Deno.listenTls` when `cert` and `key` are given. */
-function listen(options: Http1ServeOptions): Deno.Listener {
+/** What the accept loop needs from a listener. */
+interface Listener {
+  readonly addr: Deno.Addr;
+  accept(): Promise<Transport>;
+  close(): void;
+}
+
+/**
+ * `Deno.listen`, or a {@linkcode TlsFrontListener} when `cert` and `key` are
+ * given, so that a TLS handshake that never completes can be cut off.
+ */
+function listen(options: Http1ServeOptions): Listener & { drained?(): Promise<void> } {
   const hostname = options.hostname ?? "127.0.0.1";
   return options.cert !== undefined
-    ? Deno.listenTls({ hostname, port: options.port, cert: options.cert, key: options.key! })
+    ? new TlsFrontListener({ hostname, port: options.port, cert: options.cert, key: options.key! })
     : Deno.listen({ hostname, port: options.port, transport: "tcp" });
 }
 
 /** Accepts until the listener closes, handing every connection to the pool. */
 async function acceptLoop(
-  listener: Deno.Listener,
+  listener: Listener,
   pool: ConnectionPool,
   log: (line: string) => void,
   secure: boolean,
   shuttingDown: () => boolean,
 ): Promise<void> {
   while (!shuttingDown()) {
-    let conn: Deno.Conn;
+    let conn: Transport;
     try {
       conn = await listener.accept();
     } catch (error) {
@@ -204,6 +217,7 @@ async function acceptLoop(
     // Nagle's algorithm can only delay them: with pipelining, a second write
     // waited for the client's delayed ACK (~40 ms). TLS connections do not
     // expose the option.
+    // TLS connections are set up by TlsFrontListener.
     if (!secure) (conn as Deno.TcpConn).setNoDelay(true);
     pool.admit(conn);
   }
