@@ -831,3 +831,45 @@ Deno.test("the watch log names only files the server could serve", async () => {
     }
   });
 });
+
+Deno.test("a large range is sent whole, with its Content-Length, from the cached bytes", async () => {
+  const digits = "0123456789".repeat(20_000);
+  await withServer({ "big.txt": digits }, async ({ port }) => {
+    const response = await rawGet(port, "/big.txt", { Range: "bytes=5-" });
+    assertEquals(response.status, 206);
+    assertEquals(
+      response.headers.get("content-range"),
+      `bytes 5-${digits.length - 1}/${digits.length}`,
+    );
+    assertEquals(response.headers.get("content-length"), String(digits.length - 5));
+    assertEquals(new TextDecoder().decode(response.body), digits.slice(5));
+  });
+});
+
+Deno.test("a file saved by renaming a new one over it, as editors do, is never a 404", async () => {
+  await withServer({ "page.txt": "version 0" }, async ({ origin, root }) => {
+    const path = join(root, "page.txt");
+    let saving = true;
+    const editor = (async () => {
+      for (let i = 1; saving; i++) {
+        await Deno.writeTextFile(`${path}.tmp`, `version ${i}`);
+        await Deno.rename(`${path}.tmp`, path);
+      }
+    })();
+    const statuses = new Map<number, number>();
+    try {
+      for (let i = 0; i < 300; i++) {
+        const response = await fetch(`${origin}/page.txt`);
+        const body = await response.bytes();
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        if (response.status === 200) {
+          assertEquals(response.headers.get("etag"), await sha256Tag(body));
+        }
+      }
+    } finally {
+      saving = false;
+      await editor;
+    }
+    assertEquals([...statuses.keys()], [200], `statuses ${[...statuses]}`);
+  }, { watch: false });
+});

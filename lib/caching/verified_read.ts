@@ -24,7 +24,16 @@
  *
  * @module
  */
-import { close, constants, fstatSync, lstatSync, openSync, read, type Stats } from "node:fs";
+import {
+  close,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  read,
+  type Stats,
+} from "node:fs";
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
 
 /** Rounds of re-checking when the descriptor's own name cannot be read. */
@@ -115,13 +124,8 @@ export async function readInsideRoot(
   realRoot: string,
   maxBytes: number,
 ): Promise<VerifiedRead> {
-  const realPath = Deno.realPathSync(path);
-  refuseUnlessServable(realPath, realRoot);
-  // Non-blocking, so that a FIFO swapped in for a file cannot hang the open.
-  const fd = openSync(realPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  const { fd, realPath, stats } = openVerified(path, realRoot);
   try {
-    const stats = fstatSync(fd);
-    verifyOpened(fd, realPath, stats);
     if (!stats.isFile()) throw new UnservableFileError(404, "not a regular file");
     const info: FileStat = {
       size: stats.size,
@@ -135,6 +139,38 @@ export async function readInsideRoot(
     return { realPath, info, body };
   } finally {
     await new Promise((done) => close(fd, done));
+  }
+}
+
+/**
+ * Open attempts made when the file changes while it is opened: an editor
+ * that saves by renaming a new file over the old one makes the checks
+ * disagree once, and the next attempt opens the new file.
+ */
+const OPEN_ATTEMPTS = 3;
+
+/** An open descriptor, the real path it was proved to be, and its `fstat`. */
+interface OpenedFile {
+  fd: number;
+  realPath: string;
+  stats: Stats;
+}
+
+/** Opens the real path of `path` and proves the descriptor is that file. */
+function openVerified(path: string, realRoot: string): OpenedFile {
+  for (let attempt = 1;; attempt++) {
+    const realPath = Deno.realPathSync(path);
+    refuseUnlessServable(realPath, realRoot);
+    // Non-blocking, so that a FIFO swapped in for a file cannot hang the open.
+    const fd = openSync(realPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const stats = fstatSync(fd);
+      verifyOpened(fd, realPath, stats);
+      return { fd, realPath, stats };
+    } catch (error) {
+      closeSync(fd);
+      if (!(error instanceof ChangedWhileOpenedError) || attempt === OPEN_ATTEMPTS) throw error;
+    }
   }
 }
 
@@ -165,8 +201,11 @@ function verifyOpened(fd: number, realPath: string, opened: Stats): void {
   }
 }
 
+/** The descriptor is not the file at the checked path (any more). */
+class ChangedWhileOpenedError extends UnservableFileError {}
+
 function changedWhileOpened(realPath: string): UnservableFileError {
-  return new UnservableFileError(404, `${realPath} changed while it was opened`);
+  return new ChangedWhileOpenedError(404, `${realPath} changed while it was opened`);
 }
 
 function isUnavailable(error: unknown): boolean {
