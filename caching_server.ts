@@ -179,6 +179,11 @@ Options:
   --cert FILE            PEM certificate chain: serve HTTPS, and HTTP/2 to
                          clients that offer it (needs --key too)
   --key FILE             PEM private key for --cert
+  --cors                 let scripts on any origin read the files and their
+                         ETag, Last-Modified, Content-Range, Accept-Ranges
+                         (Access-Control-Allow-Origin: *), and answer OPTIONS
+  --list-dirs            list a directory without index.html (names, sizes,
+                         times; hidden entries never) instead of a 404
   --quiet                no access log (the startup and shutdown lines remain)
   --log-format FORMAT    "text": the teaching lines (default); "json": one
                          JSON object per line (time, method, path, status,
@@ -191,7 +196,7 @@ Permissions: --allow-net to listen, --allow-read for the files it serves,
 async function main(args: string[]): Promise<void> {
   const flags = parseServerFlags(args, 8000, {
     string: ["root", "cache-control", "cert", "key", "log-format", "max-file-size"],
-    boolean: ["quiet"],
+    boolean: ["quiet", "cors", "list-dirs"],
     negatable: ["watch"],
     positional: "root",
   });
@@ -231,6 +236,8 @@ async function main(args: string[]): Promise<void> {
       signal: shutdown.signal,
       watch: flags.booleans.watch,
       fallbackIndex: DEMO_PAGE,
+      cors: flags.booleans.cors,
+      listDirs: flags.booleans["list-dirs"],
       onListen: (addr) => {
         const url = listenUrl(tls ? "https" : "http", addr);
         output.log(`Serving ${root} at ${url} (Cache-Control: ${cacheControl})`);

@@ -9,11 +9,13 @@
 import { cachingScenario } from "./browser/caching_scenario.ts";
 import { findChromium } from "./browser/chromium.ts";
 import { cookieScenario } from "./browser/cookie_scenario.ts";
+import { corsScenario } from "./browser/cors_scenario.ts";
 import {
   stepsOf,
   trustTestCertificate,
   withCachingSite,
   withCookieServer,
+  withCorsSites,
   withTab,
 } from "./browser/harness.ts";
 import { ScreenshotFolder } from "./browser/screenshots.ts";
@@ -57,6 +59,16 @@ Deno.test({
     } finally {
       console.log(`screenshots: ${shots.path}`);
     }
+  },
+});
+
+Deno.test({
+  name: "browser: with --cors a page on another origin reads files, ETag and Content-Range",
+  ignore: executable === undefined,
+  async fn(t) {
+    await withCorsSites((sites) =>
+      withTab(executable!, (tab) => corsScenario(tab, sites, stepsOf(t)))
+    );
   },
 });
 

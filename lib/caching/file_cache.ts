@@ -55,6 +55,8 @@ export interface FileCacheOptions {
   maxFileBytes?: number;
   /** `Cache-Control` of the versions' responses. Default `no-cache`. */
   cacheControl?: string;
+  /** Fields every response of every version carries (CORS's, when on). */
+  responseFields?: [string, string][];
 }
 
 /** One cached file. */
@@ -97,6 +99,7 @@ export class FileCache {
   readonly #maxBytes: number;
   readonly #maxFileBytes: number;
   readonly #cacheControl: string;
+  readonly #responseFields: [string, string][];
   /** In insertion order, so the first entries are the ones cached longest ago. */
   readonly #byKey = new Map<string, CachedFile>();
   readonly #byRealPath = new Map<string, CachedFile>();
@@ -110,13 +113,14 @@ export class FileCache {
    *
    * @param realRoot The root directory as returned by `Deno.realPath`, so
    *   that real paths of files can be compared with it.
-   * @param options The byte budget, the largest file and `Cache-Control`.
+   * @param options The byte budget, the largest file, `Cache-Control` and extra fields.
    */
   constructor(realRoot: string, options: FileCacheOptions = {}) {
     this.#realRoot = realRoot;
     this.#maxBytes = options.maxBytes ?? DEFAULT_CACHE_BYTES;
     this.#maxFileBytes = options.maxFileBytes ?? this.#maxBytes;
     this.#cacheControl = options.cacheControl ?? "no-cache";
+    this.#responseFields = options.responseFields ?? [];
   }
 
   /** Bytes of file content currently cached. */
@@ -211,6 +215,7 @@ export class FileCache {
     };
     const version = await createFileVersion(body, realPath, info.mtimeMs, signature, {
       cacheControl: this.#cacheControl,
+      responseFields: this.#responseFields,
     });
     if (this.#invalidations === invalidationsBefore) {
       const key = fileKey(path, info.dev, info.ino);

@@ -11,7 +11,13 @@
 import { join } from "jsr:@std/path@1.1.6/join";
 import type { ChangeMonitor } from "./change_monitor.ts";
 import { DEFAULT_CACHE_BYTES, FileCache, fileKey } from "./file_cache.ts";
-import { createFileVersion, type FileSignature, type FileVersion } from "./file_version.ts";
+import { ListingVersions } from "./listing_versions.ts";
+import {
+  createFileVersion,
+  type FileSignature,
+  type FileVersion,
+  type FileVersionOptions,
+} from "./file_version.ts";
 import { parseHttpDate } from "../http_date.ts";
 import { decodeRequestPath, directoryRedirect } from "./request_path.ts";
 import { tooLarge, UnservableFileError } from "./verified_read.ts";
@@ -56,6 +62,10 @@ export interface FileResolverOptions {
    * every request checks its file with `stat`. The caller owns it.
    */
   changes?: ChangeMonitor;
+  /** Fields every response carries besides its own (CORS's, when on). */
+  responseFields?: [string, string][];
+  /** A directory without `index.html` gets a listing of its entries instead of a 404. */
+  listDirs?: boolean;
 }
 
 /**
@@ -76,6 +86,7 @@ type Remembered =
 type Located =
   | { kind: "file"; path: string; info: Deno.FileInfo }
   | { kind: "fallback"; load: () => Promise<FileVersion> }
+  | { kind: "listing"; segments: string[] }
   | Extract<Resolution, { kind: "refusal" }>;
 
 const FROM_MEMORY = "no file event since last checked: no disk access";
@@ -102,6 +113,8 @@ export class FileResolver {
   readonly #maxFileBytes: number;
   readonly #fallbackIndex?: () => Promise<FileVersion>;
   readonly #changes?: ChangeMonitor;
+  /** With `listDirs`: the listings of directories without an `index.html`. */
+  readonly #listings?: ListingVersions;
   /** With a change monitor: per raw URL path, what an earlier request found. */
   readonly #remembered = new Map<string, Remembered>();
 
@@ -114,14 +127,19 @@ export class FileResolver {
     this.#root = Deno.realPathSync(options.root);
     this.#maxFileBytes = options.maxFileBytes;
     const cacheControl = options.cacheControl ?? "no-cache";
+    const { responseFields, changes } = options;
     this.#cache = new FileCache(this.#root, {
       maxBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
       maxFileBytes: this.#maxFileBytes,
       cacheControl,
+      responseFields,
     });
     this.#fallbackIndex = options.fallbackIndex &&
-      memoizeFallbackIndex(options.fallbackIndex, Date.now(), cacheControl);
-    this.#changes = options.changes;
+      memoizeFallbackIndex(options.fallbackIndex, Date.now(), { cacheControl, responseFields });
+    if (options.listDirs) {
+      this.#listings = new ListingVersions(this.#root, { cacheControl, responseFields, changes });
+    }
+    this.#changes = changes;
     this.#changes?.onChange((paths) => this.#cache.invalidate(paths));
   }
 
@@ -158,6 +176,7 @@ export class FileResolver {
     const { pathname, search } = new URL(url);
     const located = this.#locate(pathname, search);
     if (located.kind === "refusal") return located;
+    if (located.kind === "listing") return await this.#listings!.listing(located.segments);
     if (located.kind === "fallback") {
       const fallback = await located.load();
       this.#remember(rawPath, { generation, fallback });
@@ -243,8 +262,11 @@ export class FileResolver {
     const isRootIndex = endsWithSlash
       ? segments.length === 0
       : segments.length === 1 && segments[0] === "index.html";
-    if (isRootIndex && this.#fallbackIndex) return { kind: "fallback", load: this.#fallbackIndex };
+    if (isRootIndex && this.#fallbackIndex && !this.#listings) {
+      return { kind: "fallback", load: this.#fallbackIndex };
+    }
     if (!endsWithSlash) return refusal(404, "no such file");
+    if (this.#listings) return { kind: "listing", segments };
     return refusal(404, "no such directory, or it has no index.html");
   }
 }
@@ -292,11 +314,11 @@ function statOrError(path: string): Deno.FileInfo | Error {
 function memoizeFallbackIndex(
   url: URL,
   startedAtMs: number,
-  cacheControl: string,
+  options: FileVersionOptions,
 ): () => Promise<FileVersion> {
   let loading: Promise<FileVersion> | undefined;
   return () => {
-    loading ??= loadPage(url, startedAtMs, cacheControl).catch((error) => {
+    loading ??= loadPage(url, startedAtMs, options).catch((error) => {
       loading = undefined;
       throw error;
     });
@@ -304,7 +326,11 @@ function memoizeFallbackIndex(
   };
 }
 
-async function loadPage(url: URL, startedAtMs: number, cacheControl: string): Promise<FileVersion> {
+async function loadPage(
+  url: URL,
+  startedAtMs: number,
+  options: FileVersionOptions,
+): Promise<FileVersion> {
   const response = await fetch(url);
   if (!response.ok) {
     await response.body?.cancel();
@@ -314,7 +340,7 @@ async function loadPage(url: URL, startedAtMs: number, cacheControl: string): Pr
   const lastModified = parseHttpDate(response.headers.get("last-modified") ?? "");
   const modifiedMs = lastModified === undefined ? startedAtMs : lastModified * 1000;
   const stat = { size: body.length, mtimeMs: modifiedMs, ctimeMs: null, dev: null, ino: null };
-  return await createFileVersion(body, url.pathname, modifiedMs, stat, { cacheControl });
+  return await createFileVersion(body, url.pathname, modifiedMs, stat, options);
 }
 
 /**

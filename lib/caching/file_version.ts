@@ -188,6 +188,8 @@ export interface FileVersionOptions {
   cacheControl?: string;
   /** The current time. Default `Date.now()`. */
   nowMs?: number;
+  /** Fields every response of the version carries besides its own (CORS's, when on). */
+  responseFields?: [string, string][];
 }
 
 /**
@@ -206,7 +208,7 @@ export interface FileVersionOptions {
  * @param fileName Used only for its extension, to choose `Content-Type`.
  * @param modifiedMs When the bytes were last modified.
  * @param stat The signature to compare later requests' `stat` against.
- * @param options `Cache-Control` and the current time.
+ * @param options `Cache-Control`, the current time and extra response fields.
  * @returns The version, ready to serve.
  *
  * @example
@@ -228,17 +230,19 @@ export async function createFileVersion(
   stat: FileSignature,
   options: FileVersionOptions = {},
 ): Promise<FileVersion> {
-  const { cacheControl = "no-cache", nowMs = Date.now() } = options;
+  const { cacheControl = "no-cache", nowMs = Date.now(), responseFields = [] } = options;
   const lastModified = Math.floor(Math.min(modifiedMs, nowMs - DATE_LAG_MS) / 1000);
   const etag = await strongEntityTagFor(body);
   const lastModifiedHeader = formatHttpDate(lastModified * 1000);
   const type = contentTypeOf(fileName);
   // ETag, Last-Modified and Cache-Control: what 200, 206 and 304 share. `Date`
   // is not among them: Deno.serve adds the current one to every response.
+  // The response fields go on all three too, built in once rather than per request.
   const validators: [string, string][] = [
     ["etag", etag],
     ["last-modified", lastModifiedHeader],
     ["cache-control", cacheControl],
+    ...responseFields,
   ];
   const ok = new Response(body, {
     status: 200,

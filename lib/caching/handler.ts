@@ -8,6 +8,7 @@
  */
 import { printLogLine } from "../access_log.ts";
 import type { ChangeMonitor } from "./change_monitor.ts";
+import { answerOptions, CORS_RESPONSE_FIELDS } from "./cors.ts";
 import { demoPageHeadNote } from "./demo_page_head.ts";
 import { FileResolver, rawPathOf, type Resolution } from "./file_resolver.ts";
 import { withoutBody } from "./head_response.ts";
@@ -51,6 +52,18 @@ export interface CachingHandlerOptions {
    * and closes it.
    */
   changes?: ChangeMonitor;
+  /**
+   * CORS for any origin (`cors.ts`): every response carries
+   * `Access-Control-Allow-Origin: *` and exposes the validators and range
+   * fields to scripts, and `OPTIONS` (a preflight) is answered. Default off.
+   */
+  cors?: boolean;
+  /**
+   * A directory without `index.html` answers with an HTML listing of its
+   * entries (`directory_listing.ts`), with its own strong `ETag`, instead of a
+   * 404; this replaces `fallbackIndex`. Default off.
+   */
+  listDirs?: boolean;
 }
 
 /**
@@ -68,6 +81,8 @@ export const DEFAULT_MAX_FILE_BYTES = 64 * 2 ** 20;
 
 /** The methods a static file supports; everything else gets 405 (RFC 9110 §15.5.6). */
 const ALLOWED_METHODS = "GET, HEAD";
+/** With CORS on, OPTIONS is answered too. */
+const ALLOWED_METHODS_WITH_CORS = "GET, HEAD, OPTIONS";
 
 /**
  * Creates the request handler of the caching server.
@@ -95,6 +110,7 @@ export function createCachingHandler(
 ): (request: Request) => Response | Promise<Response> {
   const log = options.log ?? printLogLine;
   const cacheControl = options.cacheControl ?? "no-cache";
+  const cors = options.cors ?? false;
   const resolver = new FileResolver({
     root: options.root,
     cacheControl,
@@ -102,7 +118,11 @@ export function createCachingHandler(
     maxCacheBytes: options.maxCacheBytes,
     fallbackIndex: options.fallbackIndex,
     changes: options.changes,
+    // Built into every file version's 200, 206 and 304, so they cost nothing per request.
+    responseFields: cors ? CORS_RESPONSE_FIELDS : undefined,
+    listDirs: options.listDirs,
   });
+  const allowedMethods = cors ? ALLOWED_METHODS_WITH_CORS : ALLOWED_METHODS;
 
   // Not async: an answer from memory is returned as a Response, not a
   // Promise, and Deno.serve sends it without waiting a turn for a promise.
@@ -124,14 +144,21 @@ export function createCachingHandler(
     const method = request.method;
     const note = method === "HEAD" ? demoPageHeadNote(request.url) : "";
     log(`${method} ${rawPath} ${answer.response.status} ${answer.reason}${note}`);
+    const response = cors ? withCorsFields(answer.response) : answer.response;
     // HEAD gets the fields a GET would, and no body even over HTTP/2 (head_response.ts).
-    return request.method === "HEAD" ? withoutBody(answer.response) : answer.response;
+    return request.method === "HEAD" ? withoutBody(response) : response;
   }
 
   function answerRequest(request: Request, rawPath: string): Answer | Promise<Answer> {
-    // A file can be read (GET) or its header fields looked at (HEAD), nothing else.
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      return plainAnswer(405, `method ${request.method} not allowed`, { allow: ALLOWED_METHODS });
+    // A file can be read (GET) or its header fields looked at (HEAD), nothing else;
+    // with CORS, a browser may ask first what it may do (OPTIONS).
+    const method = request.method;
+    if (method !== "GET" && method !== "HEAD") {
+      if (cors && method === "OPTIONS") {
+        const { status, headers, reason } = answerOptions(request.headers);
+        return { response: new Response(null, { status, headers }), reason };
+      }
+      return plainAnswer(405, `method ${method} not allowed`, { allow: allowedMethods });
     }
     const resolution = resolver.resolve(request.url, rawPath);
     if (resolution instanceof Promise) {
@@ -147,6 +174,17 @@ function answerResolution(request: Request, resolution: Resolution): Answer {
   }
   const { status, reason, headers, explanation } = resolution;
   return plainAnswer(status, reason, headers, explanation);
+}
+
+/**
+ * The response with the CORS fields. File versions' responses have them built
+ * in; the others (errors, 412, 416) are built per request and get them here.
+ */
+function withCorsFields(response: Response): Response {
+  if (!response.headers.has("access-control-allow-origin")) {
+    for (const [name, value] of CORS_RESPONSE_FIELDS) response.headers.set(name, value);
+  }
+  return response;
 }
 
 /** An exception anywhere in answering: 500, with the error in the log only. */

@@ -144,6 +144,50 @@ export async function withCachingSite(
   }
 }
 
+/** Three caching servers on three origins, for the CORS scenario. */
+export interface CorsSites {
+  /** Serves the page the scripts run in. */
+  page: TestServer;
+  /** Serves `data.txt` with `cors: true`. */
+  cors: TestServer;
+  /** Serves the same `data.txt` without CORS. */
+  noCors: TestServer;
+  /** What `data.txt` holds. */
+  fileContent: string;
+}
+
+/**
+ * Serves a temp root (the demo page and `data.txt`) three times on port 0:
+ * plainly, with CORS, and plainly again; runs `use`, then shuts all three
+ * down and removes the root. Different ports are different origins.
+ */
+export async function withCorsSites(use: (sites: CorsSites) => Promise<void>): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "browser_cors_site_" });
+  const fileContent = "0123456789abcdef\n";
+  const servers: { shutdown(): Promise<void> }[] = [];
+  try {
+    await Deno.copyFile(DEMO_PAGE, join(root, "index.html"));
+    await Deno.writeTextFile(join(root, "data.txt"), fileContent);
+    const start = async (cors: boolean): Promise<TestServer> => {
+      const log: string[] = [];
+      const listening = Promise.withResolvers<Deno.NetAddr>();
+      servers.push(serveCaching({
+        root,
+        port: 0,
+        cors,
+        log: (line) => log.push(line),
+        onListen: listening.resolve,
+      }));
+      return { origin: `http://127.0.0.1:${(await listening.promise).port}`, log };
+    };
+    const sites = { page: await start(false), cors: await start(true), noCors: await start(false) };
+    await printLogOnFailure(sites.cors.log, () => use({ ...sites, fileContent }));
+  } finally {
+    await Promise.all(servers.map((server) => server.shutdown()));
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
 /**
  * Serves the cookie app with `serveCookies` (the hand-written HTTP/1.1
  * server) and an in-memory session store on port 0, runs `use`, then shuts
