@@ -27,6 +27,11 @@ import { closeProgramLog, parseLogFormat } from "./lib/program_log.ts";
 import { ChangeMonitor } from "./lib/caching/change_monitor.ts";
 import { type CachingHandlerOptions, createCachingHandler } from "./lib/caching/handler.ts";
 import { listenUrl } from "./lib/net_address.ts";
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  type ShutdownResult,
+  startServeLoop,
+} from "./lib/caching/serve_loop.ts";
 
 export { type CachingHandlerOptions, createCachingHandler };
 
@@ -43,10 +48,21 @@ export interface ServeCachingOptions extends Omit<CachingHandlerOptions, "change
   port?: number;
   /** Interface to bind. Default `127.0.0.1`. */
   hostname?: string;
-  /** Aborting it shuts the server down. */
+  /** Aborting it shuts the server down, as {@linkcode CachingServer.shutdown} does. */
   signal?: AbortSignal;
+  /**
+   * How long a shutdown waits for responses in flight (e.g. a download to a
+   * slow client) before it stops waiting and says so. Default 30 s
+   * ({@linkcode DEFAULT_SHUTDOWN_TIMEOUT_MS}).
+   */
+  shutdownTimeoutMs?: number;
   /** Called with the bound address once the server listens. */
   onListen?: (addr: Deno.NetAddr) => void;
+  /**
+   * Receives the server's own lines: a failed accept and the listen after it,
+   * a shutdown waiting for responses in flight. Default: `log`.
+   */
+  serverLog?: (line: string) => void;
   /**
    * PEM certificate chain and private key: when given, the server speaks TLS
    * and offers HTTP/2 as well as HTTP/1.1 (ALPN), and the client chooses.
@@ -88,41 +104,46 @@ export function serveCaching(options: ServeCachingOptions): CachingServer {
     onListen,
     watch = true,
     tls,
+    shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
     ...handlerOptions
   } = options;
+  const log = handlerOptions.log ?? printLogLine;
+  const serverLog = options.serverLog ?? log;
   const changes = watch
-    ? ChangeMonitor.watch(
-      Deno.realPathSync(handlerOptions.root),
-      handlerOptions.log ?? printLogLine,
-    )
+    ? ChangeMonitor.watch(Deno.realPathSync(handlerOptions.root), log)
     : undefined;
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server;
   try {
-    server = Deno.serve(
-      {
-        port,
-        hostname,
-        signal,
-        onListen: onListen ?? (() => {}),
-        automaticCompression: false,
-        ...tls,
-      },
-      createCachingHandler({ ...handlerOptions, changes }),
-    );
+    server = startServeLoop({
+      hostname,
+      port,
+      tls,
+      handler: createCachingHandler({ ...handlerOptions, changes }),
+      log: serverLog,
+      onListen,
+      shutdownTimeoutMs,
+    });
   } catch (error) {
     // A port in use or an unusable certificate: stop watching, or the watcher
     // would keep the process alive.
     changes?.close();
     throw error;
   }
-  const finished = server.finished.then(() => changes?.close());
+  const finished = server.finished.then(async (result) => {
+    await changes?.close();
+    return result;
+  });
+  const shutdown = async () => {
+    signal?.removeEventListener("abort", shutdown);
+    await server.shutdown();
+    return await finished;
+  };
+  if (signal?.aborted) shutdown();
+  else signal?.addEventListener("abort", shutdown, { once: true });
   return {
     addr: server.addr,
     finished,
-    shutdown: async () => {
-      await server.shutdown();
-      await finished;
-    },
+    shutdown,
     nextChange: () => changes?.nextChange() ?? Promise.resolve(),
   };
 }
@@ -131,10 +152,16 @@ export function serveCaching(options: ServeCachingOptions): CachingServer {
 export interface CachingServer {
   /** The bound address (with the real port when `port` was 0). */
   addr: Deno.NetAddr;
-  /** Resolves once the server has stopped and stopped watching. */
-  finished: Promise<void>;
-  /** Stops accepting, lets requests in flight finish, then resolves with `finished`. */
-  shutdown(): Promise<void>;
+  /**
+   * Resolves once the server has stopped and stopped watching: `drained` is
+   * `false` when responses were still being sent as the shutdown bound ran out.
+   */
+  finished: Promise<ShutdownResult>;
+  /**
+   * Stops accepting, closes idle connections, lets responses in flight finish
+   * for at most `shutdownTimeoutMs`, then resolves with `finished`.
+   */
+  shutdown(): Promise<ShutdownResult>;
   /**
    * Resolves once the server has been told of the next change under its root
    * (at once when it is not watching): requests that start after that see the
@@ -184,6 +211,9 @@ Options:
                          (Access-Control-Allow-Origin: *), and answer OPTIONS
   --list-dirs            list a directory without index.html (names, sizes,
                          times; hidden entries never) instead of a 404
+  --shutdown-timeout S   on Ctrl-C or SIGTERM, let responses in flight finish
+                         for up to S seconds, then exit, cutting off the rest
+                         (default 30)
   --quiet                no access log (the startup and shutdown lines remain)
   --log-format FORMAT    "text": the teaching lines (default); "json": one
                          JSON object per line (time, method, path, status,
@@ -195,7 +225,15 @@ Permissions: --allow-net to listen, --allow-read for the files it serves,
 
 async function main(args: string[]): Promise<void> {
   const flags = parseServerFlags(args, 8000, {
-    string: ["root", "cache-control", "cert", "key", "log-format", "max-file-size"],
+    string: [
+      "root",
+      "cache-control",
+      "cert",
+      "key",
+      "log-format",
+      "max-file-size",
+      "shutdown-timeout",
+    ],
     boolean: ["quiet", "cors", "list-dirs"],
     negatable: ["watch"],
     positional: "root",
@@ -206,14 +244,8 @@ async function main(args: string[]): Promise<void> {
   }
   const root = flags.strings.root ?? defaultRoot();
   checkRoot(root);
-  const cacheControl = flags.strings["cache-control"] ?? "no-cache";
-  // A field value is visible ASCII and spaces (RFC 9110 §5.5); a newline would be
-  // header injection, which Headers rejects at the first request rather than now.
-  if (!/^[\x21-\x7E]([\x20-\x7E]*[\x21-\x7E])?$/.test(cacheControl)) {
-    throw new UsageError(
-      `--cache-control ${JSON.stringify(cacheControl)}: not a valid field value`,
-    );
-  }
+  const cacheControl = parseCacheControl(flags.strings["cache-control"] ?? "no-cache");
+  const shutdownTimeoutMs = parseSeconds("--shutdown-timeout", flags.strings["shutdown-timeout"]);
 
   const maxFileSize = flags.strings["max-file-size"];
   const maxFileBytes = maxFileSize === undefined ? undefined : parseByteSize(maxFileSize);
@@ -231,10 +263,12 @@ async function main(args: string[]): Promise<void> {
       cacheControl,
       maxFileBytes,
       log: flags.booleans.quiet ? () => {} : output.log,
+      serverLog: output.log,
       port: flags.port,
       hostname: flags.hostname,
       signal: shutdown.signal,
       watch: flags.booleans.watch,
+      shutdownTimeoutMs,
       fallbackIndex: DEMO_PAGE,
       cors: flags.booleans.cors,
       listDirs: flags.booleans["list-dirs"],
@@ -244,10 +278,32 @@ async function main(args: string[]): Promise<void> {
         output.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
       },
     }));
-  await server.finished;
+  const { drained } = await server.finished;
   stopListeningForSignals();
-  output.log("Stopped.");
+  // Deno.serve cannot close a connection in mid-response; ending the process does.
+  output.log(drained ? "Stopped." : "Stopped: the responses still being sent are cut off.");
   await closeProgramLog(output);
+  if (!drained) Deno.exit(0);
+}
+
+/**
+ * A field value is visible ASCII and spaces (RFC 9110 §5.5); a newline would be
+ * header injection, which Headers rejects at the first request rather than now.
+ */
+function parseCacheControl(value: string): string {
+  if (!/^[\x21-\x7E]([\x20-\x7E]*[\x21-\x7E])?$/.test(value)) {
+    throw new UsageError(`--cache-control ${JSON.stringify(value)}: not a valid field value`);
+  }
+  return value;
+}
+
+/** A flag's whole or decimal number of seconds, in milliseconds; `undefined` when not given. */
+function parseSeconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,7}(\.\d{1,3})?$/.test(value)) {
+    throw new UsageError(`${flag} ${JSON.stringify(value)}: expected seconds, e.g. 30 or 0.5`);
+  }
+  return Number(value) * 1000;
 }
 
 /** `--max-file-size`: whole bytes, or a number of K, M or G (powers of 1024). */

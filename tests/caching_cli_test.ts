@@ -38,6 +38,8 @@ Deno.test("bad command lines exit 2 with one line that says why and points at --
     [["--root", "/does/not/exist"], "/does/not/exist: no such directory"],
     [["--root", "README.md"], "README.md: not a directory"],
     [["--cache-control", "no-cache\nX-Injected: 1"], "not a valid field value"],
+    [["--shutdown-timeout", "soon"], '--shutdown-timeout "soon": expected seconds'],
+    [["--shutdown-timeout=-1"], "expected seconds"],
   ];
   for (const [args, message] of cases) {
     const { code, stderr } = await run(args);

@@ -16,9 +16,20 @@ export class ServerProcess {
   /** Set by {@linkcode ServerProcess.drainOutput}: the background read of the rest of stdout. */
   #draining: Promise<void> | null = null;
 
-  constructor(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...args],
+  /**
+   * Runs `deno run …args`. `descriptorLimit` sets the process's hard and soft
+   * limit on open file descriptors (`ulimit -n`, through bash).
+   */
+  constructor(
+    args: string[],
+    options: { cwd?: string; env?: Record<string, string>; descriptorLimit?: number } = {},
+  ) {
+    const command = [Deno.execPath(), "run", ...args];
+    if (options.descriptorLimit !== undefined) {
+      command.unshift("bash", "-c", 'ulimit -n "$0" && exec "$@"', `${options.descriptorLimit}`);
+    }
+    this.#child = new Deno.Command(command[0], {
+      args: command.slice(1),
       cwd: options.cwd,
       env: options.env,
       stdin: "null",

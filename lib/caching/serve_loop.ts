@@ -1,0 +1,216 @@
+/**
+ * `Deno.serve`, kept serving when accepting fails and stopped within a bound.
+ *
+ * Two things `Deno.serve` does not do by itself:
+ *
+ * - **Survive a failed accept.** When `accept` fails (at the descriptor
+ *   limit: "Too many open files"), `Deno.serve` closes its listener and
+ *   rejects `finished`; the connections it already has go on. Left alone, the
+ *   process exits. Here the failed instance is shut down gracefully, which
+ *   closes its idle connections at once (also those that never sent a byte:
+ *   `Deno.serve` has no idle or header timeout of its own) and lets responses
+ *   in flight finish; a new instance listens on the same address after a
+ *   back-off, as Go's accept loop backs off and nginx drains idle connections.
+ * - **Bound a graceful shutdown.** Aborting `Deno.serve`'s `signal` cuts every
+ *   connection at once, downloads included; `shutdown()` waits for responses in
+ *   flight, however long they take. Here shutdown is graceful, and stops
+ *   waiting after `shutdownTimeoutMs`, saying so.
+ *
+ * @module
+ */
+
+/** How long a shutdown waits for responses in flight by default: 30 s. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/** The first pause after a failed accept. */
+const FIRST_ACCEPT_DELAY_MS = 10;
+/** The longest pause between attempts to listen again (Go's accept loop also stops at 1 s). */
+const MAX_ACCEPT_DELAY_MS = 1_000;
+
+/** Options for {@linkcode startServeLoop}. */
+export interface ServeLoopOptions {
+  /** Interface to bind. */
+  hostname: string;
+  /** TCP port; `0` lets the OS choose, and a restart listens on the port it chose. */
+  port: number;
+  /** Answers each request. */
+  handler: (request: Request) => Response | Promise<Response>;
+  /** Receives a line for each failed accept, each restart, and a shutdown that ran out of time. */
+  log: (line: string) => void;
+  /** Called with the bound address once, when the server first listens. */
+  onListen?: (addr: Deno.NetAddr) => void;
+  /** PEM certificate chain and key: serve HTTPS (and HTTP/2), as `Deno.serve` does with them. */
+  tls?: { cert: string; key: string };
+  /** How long {@linkcode ServeLoop.shutdown} waits for responses in flight. */
+  shutdownTimeoutMs?: number;
+}
+
+/** How a shutdown ended. */
+export interface ShutdownResult {
+  /** `true` when every response in flight was sent; `false` when the bound ran out first. */
+  drained: boolean;
+}
+
+/** A running {@linkcode startServeLoop}. */
+export interface ServeLoop {
+  /** The bound address (with the real port when `port` was 0). */
+  addr: Deno.NetAddr;
+  /** Resolves once a shutdown has ended. */
+  finished: Promise<ShutdownResult>;
+  /**
+   * Stops accepting, closes idle connections, and waits for the responses in
+   * flight, at most `shutdownTimeoutMs`. Calling it again returns the same
+   * promise.
+   */
+  shutdown(): Promise<ShutdownResult>;
+}
+
+/**
+ * Serves `handler` with `Deno.serve` on `hostname:port` until shut down,
+ * listening again whenever accepting fails.
+ *
+ * Throws at once, as `Deno.serve` does, when the first listen fails (e.g. the
+ * port is taken); a later listen that fails is retried with back-off.
+ *
+ * @param options Where to listen, what to serve, where to log.
+ * @returns The running loop.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { startServeLoop } from "./serve_loop.ts";
+ * const loop = startServeLoop({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   handler: () => new Response("hello"),
+ *   log: () => {},
+ * });
+ * const response = await fetch(`http://127.0.0.1:${loop.addr.port}/`);
+ * assertEquals(await response.text(), "hello");
+ * assertEquals(await loop.shutdown(), { drained: true });
+ * ```
+ */
+export function startServeLoop(options: ServeLoopOptions): ServeLoop {
+  const { hostname, handler, log } = options;
+  const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  /** Every instance whose connections may still be open: the listening one, and failed ones draining. */
+  const instances = new Set<Deno.HttpServer<Deno.NetAddr>>();
+  const finished = Promise.withResolvers<ShutdownResult>();
+  let stopping: Promise<ShutdownResult> | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let delayMs: number | undefined;
+  let lastFailureAt = -Infinity;
+
+  const serve = (port: number, onListen: (addr: Deno.NetAddr) => void) => {
+    const server = Deno.serve(
+      { hostname, port, onListen, automaticCompression: false, ...options.tls },
+      handler,
+    );
+    instances.add(server);
+    server.finished.catch((error) => recover(server, error));
+    return server;
+  };
+  const { addr } = serve(options.port, options.onListen ?? (() => {}));
+  const where = `${
+    addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
+  }:${addr.port}`;
+
+  /** Schedules the next listen after a back-off that grows while failures follow each other. */
+  function retryLater(): number {
+    const now = performance.now();
+    delayMs = nextAcceptDelay(delayMs, now - lastFailureAt);
+    lastFailureAt = now;
+    retryTimer = setTimeout(listenAgain, delayMs);
+    return delayMs;
+  }
+
+  /** Deno.serve stopped accepting: its listener is closed, its connections still open. */
+  function recover(failed: Deno.HttpServer<Deno.NetAddr>, error: unknown): void {
+    if (stopping !== undefined) return;
+    const delay = retryLater();
+    log(
+      `accept failed on ${where}: ${describe(error)}; ` +
+        `closing idle connections, listening again in ${delay} ms`,
+    );
+    shutDown(failed).then(() => instances.delete(failed));
+  }
+
+  function listenAgain(): void {
+    retryTimer = undefined;
+    try {
+      serve(addr.port, () => log(`listening again on ${where}`));
+    } catch (error) {
+      const delay = retryLater();
+      log(`listening on ${where} failed: ${describe(error)}; trying again in ${delay} ms`);
+    }
+  }
+
+  /** A graceful shutdown of one instance; a failure is logged, since there is nothing left to stop. */
+  function shutDown(server: Deno.HttpServer<Deno.NetAddr>): Promise<void> {
+    return server.shutdown().catch((error) => log(`shutdown of ${where}: ${describe(error)}`));
+  }
+
+  async function stop(): Promise<ShutdownResult> {
+    clearTimeout(retryTimer);
+    log(`shutdown: stopped listening; waiting up to ${timeoutMs / 1000} s for responses in flight`);
+    const allDrained = Promise.all([...instances].map(shutDown));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"timed out">((resolve) => {
+      timer = setTimeout(() => resolve("timed out"), timeoutMs);
+    });
+    const outcome = await Promise.race([allDrained, timedOut]);
+    clearTimeout(timer);
+    if (outcome === "timed out") {
+      log(`shutdown: stopped waiting after ${timeoutMs / 1000} s for responses still being sent`);
+    }
+    return { drained: outcome !== "timed out" };
+  }
+
+  return {
+    addr,
+    finished: finished.promise,
+    shutdown() {
+      stopping ??= stop().then((result) => {
+        finished.resolve(result);
+        return result;
+      });
+      return stopping;
+    },
+  };
+}
+
+/**
+ * The pause before listening again after a failed accept or listen: 10 ms
+ * at first, doubling while failures follow each other (the next one within
+ * twice the longest pause), at most 1 s. The first pause is short because
+ * closing the failed listener's idle connections usually frees descriptors
+ * at once; the doubling keeps a lasting shortage from becoming a busy loop.
+ *
+ * @param previousMs The last pause, or `undefined` before the first failure.
+ * @param sinceLastFailureMs Time since that failure.
+ * @returns The pause in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { nextAcceptDelay } from "./serve_loop.ts";
+ * assertEquals(nextAcceptDelay(undefined, Infinity), 10);
+ * assertEquals(nextAcceptDelay(10, 15), 20);
+ * assertEquals(nextAcceptDelay(640, 700), 1000);
+ * assertEquals(nextAcceptDelay(1000, 60_000), 10); // a failure long after the last
+ * ```
+ */
+export function nextAcceptDelay(
+  previousMs: number | undefined,
+  sinceLastFailureMs: number,
+): number {
+  if (previousMs === undefined || sinceLastFailureMs > 2 * MAX_ACCEPT_DELAY_MS) {
+    return FIRST_ACCEPT_DELAY_MS;
+  }
+  return Math.min(previousMs * 2, MAX_ACCEPT_DELAY_MS);
+}
+
+/** The operating system's words for a failure, without the class names Deno wraps them in. */
+function describe(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/^(\w*Error: )+/, "");
+}
