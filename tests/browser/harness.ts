@@ -164,7 +164,7 @@ export interface CorsSites {
 export async function withCorsSites(use: (sites: CorsSites) => Promise<void>): Promise<void> {
   const root = await Deno.makeTempDir({ prefix: "browser_cors_site_" });
   const fileContent = "0123456789abcdef\n";
-  const servers: { shutdown(): Promise<void> }[] = [];
+  const servers: { shutdown(): Promise<unknown> }[] = [];
   try {
     await Deno.copyFile(DEMO_PAGE, join(root, "index.html"));
     await Deno.writeTextFile(join(root, "data.txt"), fileContent);
