@@ -37,6 +37,12 @@ export interface FileVersion {
   readonly contentType: string;
   /** What `stat` said when the bytes were read; a different answer means a new version. */
   readonly stat: FileSignature;
+  /**
+   * The fields every response about this version carries besides its own
+   * (CORS's, when on): built into `ok` and `notModified`, and added to the
+   * 412 and 416 answered for it.
+   */
+  readonly responseFields: Record<string, string>;
 }
 
 /**
@@ -258,5 +264,6 @@ export async function createFileVersion(
     lastModifiedHeader,
     contentType: type,
     stat,
+    responseFields: Object.fromEntries(responseFields),
   };
 }

@@ -122,7 +122,8 @@ export function createCachingHandler(
     responseFields: cors ? CORS_RESPONSE_FIELDS : undefined,
     listDirs: options.listDirs,
   });
-  const allowedMethods = cors ? ALLOWED_METHODS_WITH_CORS : ALLOWED_METHODS;
+  // For the answers that are not about a file version; versions carry their own.
+  const corsFields: Record<string, string> = cors ? Object.fromEntries(CORS_RESPONSE_FIELDS) : {};
 
   // Not async: an answer from memory is returned as a Response, not a
   // Promise, and Deno.serve sends it without waiting a turn for a promise.
@@ -132,10 +133,11 @@ export function createCachingHandler(
     try {
       answer = answerRequest(request, rawPath);
     } catch (error) {
-      answer = internalError(error);
+      answer = internalError(error, corsFields);
     }
     if (answer instanceof Promise) {
-      return answer.catch(internalError).then((settled) => logged(request, rawPath, settled));
+      return answer.catch((error) => internalError(error, corsFields))
+        .then((settled) => logged(request, rawPath, settled));
     }
     return logged(request, rawPath, answer);
   };
@@ -144,50 +146,54 @@ export function createCachingHandler(
     const method = request.method;
     const note = method === "HEAD" ? demoPageHeadNote(request.url) : "";
     log(`${method} ${rawPath} ${answer.response.status} ${answer.reason}${note}`);
-    const response = cors ? withCorsFields(answer.response) : answer.response;
     // HEAD gets the fields a GET would, and no body even over HTTP/2 (head_response.ts).
-    return request.method === "HEAD" ? withoutBody(response) : response;
+    return request.method === "HEAD" ? withoutBody(answer.response) : answer.response;
   }
 
   function answerRequest(request: Request, rawPath: string): Answer | Promise<Answer> {
     // A file can be read (GET) or its header fields looked at (HEAD), nothing else;
     // with CORS, a browser may ask first what it may do (OPTIONS).
     const method = request.method;
-    if (method !== "GET" && method !== "HEAD") {
-      if (cors && method === "OPTIONS") {
-        const { status, headers, reason } = answerOptions(request.headers);
-        return { response: new Response(null, { status, headers }), reason };
-      }
-      return plainAnswer(405, `method ${method} not allowed`, { allow: allowedMethods });
-    }
+    if (method !== "GET" && method !== "HEAD") return answerOtherMethod(request, cors, corsFields);
     const resolution = resolver.resolve(request.url, rawPath);
     if (resolution instanceof Promise) {
-      return resolution.then((settled) => answerResolution(request, settled));
+      return resolution.then((settled) => answerResolution(request, settled, corsFields));
     }
-    return answerResolution(request, resolution);
+    return answerResolution(request, resolution, corsFields);
   }
 }
 
-function answerResolution(request: Request, resolution: Resolution): Answer {
+/** With CORS, OPTIONS is answered (`cors.ts`); any other method but GET and HEAD gets 405. */
+function answerOtherMethod(
+  request: Request,
+  cors: boolean,
+  corsFields: Record<string, string>,
+): Answer {
+  if (cors && request.method === "OPTIONS") {
+    const { status, headers, reason } = answerOptions(request.headers);
+    return { response: new Response(null, { status, headers }), reason };
+  }
+  const allow = cors ? ALLOWED_METHODS_WITH_CORS : ALLOWED_METHODS;
+  return plainAnswer(405, `method ${request.method} not allowed`, { allow, ...corsFields });
+}
+
+/**
+ * A version's answer (its responses carry their own extra fields), or the
+ * refusal with `extraFields` (CORS's, when on).
+ */
+function answerResolution(
+  request: Request,
+  resolution: Resolution,
+  extraFields: Record<string, string>,
+): Answer {
   if (resolution.kind === "version") {
     return answerWithVersion(request, resolution.version, resolution.source);
   }
   const { status, reason, headers, explanation } = resolution;
-  return plainAnswer(status, reason, headers, explanation);
-}
-
-/**
- * The response with the CORS fields. File versions' responses have them built
- * in; the others (errors, 412, 416) are built per request and get them here.
- */
-function withCorsFields(response: Response): Response {
-  if (!response.headers.has("access-control-allow-origin")) {
-    for (const [name, value] of CORS_RESPONSE_FIELDS) response.headers.set(name, value);
-  }
-  return response;
+  return plainAnswer(status, reason, { ...headers, ...extraFields }, explanation);
 }
 
 /** An exception anywhere in answering: 500, with the error in the log only. */
-function internalError(error: unknown): Answer {
-  return plainAnswer(500, `unexpected error: ${error}`);
+function internalError(error: unknown, extraFields: Record<string, string>): Answer {
+  return plainAnswer(500, `unexpected error: ${error}`, extraFields);
 }

@@ -58,7 +58,7 @@ export function answerWithVersion(request: Request, version: FileVersion, source
   const reason = `${decision.reason} (${source})`;
   switch (decision.outcome) {
     case "precondition-failed":
-      return plainAnswer(412, reason);
+      return plainAnswer(412, reason, version.responseFields);
     case "not-modified":
       return { response: version.notModified.clone(), reason };
     case "evaluate-range":
@@ -81,6 +81,7 @@ function answerWithRange(
   const range = selectRange(request.headers.get("range") ?? "", body.length);
   if (range.kind === "unsatisfiable") {
     return plainAnswer(416, `${range.reason} (${source})`, {
+      ...version.responseFields,
       "content-range": unsatisfiedContentRange(body.length),
     });
   }
