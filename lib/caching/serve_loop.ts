@@ -51,20 +51,6 @@ export interface ShutdownResult {
   drained: boolean;
 }
 
-/** A running {@linkcode startServeLoop}. */
-export interface ServeLoop {
-  /** The bound address (with the real port when `port` was 0). */
-  addr: Deno.NetAddr;
-  /** Resolves once a shutdown has ended. */
-  finished: Promise<ShutdownResult>;
-  /**
-   * Stops accepting, closes idle connections, and waits for the responses in
-   * flight, at most `shutdownTimeoutMs`. Calling it again returns the same
-   * promise.
-   */
-  shutdown(): Promise<ShutdownResult>;
-}
-
 /**
  * Serves `handler` with `Deno.serve` on `hostname:port` until shut down,
  * listening again whenever accepting fails.
@@ -91,69 +77,124 @@ export interface ServeLoop {
  * ```
  */
 export function startServeLoop(options: ServeLoopOptions): ServeLoop {
-  const { hostname, handler, log } = options;
-  const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  /** Every instance whose connections may still be open: the listening one, and failed ones draining. */
-  const instances = new Set<Deno.HttpServer<Deno.NetAddr>>();
-  const finished = Promise.withResolvers<ShutdownResult>();
-  let stopping: Promise<ShutdownResult> | undefined;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let delayMs: number | undefined;
-  let lastFailureAt = -Infinity;
+  return new ServeLoop(options);
+}
 
-  const serve = (port: number, onListen: (addr: Deno.NetAddr) => void) => {
+/**
+ * A running {@linkcode startServeLoop}: one `Deno.serve` listening, and
+ * failed ones draining.
+ *
+ * @example Shutting down twice is one shutdown
+ * ```ts
+ * import { assertEquals, assertStrictEquals } from "jsr:@std/assert@1.0.19";
+ * import { startServeLoop } from "./serve_loop.ts";
+ * const loop = startServeLoop({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   handler: () => new Response("hello"),
+ *   log: () => {},
+ * });
+ * assertStrictEquals(loop.shutdown(), loop.shutdown());
+ * assertEquals(await loop.finished, { drained: true });
+ * ```
+ */
+export class ServeLoop {
+  /** The bound address (with the real port when `port` was 0). */
+  readonly addr: Deno.NetAddr;
+  readonly #options: ServeLoopOptions;
+  /** `addr` as the log shows it. */
+  readonly #where: string;
+  /** Every instance whose connections may still be open: the listening one, and failed ones draining. */
+  readonly #instances = new Set<Deno.HttpServer<Deno.NetAddr>>();
+  readonly #finished = Promise.withResolvers<ShutdownResult>();
+  #stopping: Promise<ShutdownResult> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #delayMs: number | undefined;
+  #lastFailureAt = -Infinity;
+
+  /** Listens at once; use {@linkcode startServeLoop}. */
+  constructor(options: ServeLoopOptions) {
+    this.#options = options;
+    this.addr = this.#serve(options.port, options.onListen ?? (() => {})).addr;
+    const { hostname, port } = this.addr;
+    this.#where = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  }
+
+  /** Resolves once a shutdown has ended. */
+  get finished(): Promise<ShutdownResult> {
+    return this.#finished.promise;
+  }
+
+  /**
+   * Stops accepting, closes idle connections, and waits for the responses in
+   * flight, at most `shutdownTimeoutMs`. Calling it again returns the same
+   * promise.
+   */
+  shutdown(): Promise<ShutdownResult> {
+    this.#stopping ??= this.#stop().then((result) => {
+      this.#finished.resolve(result);
+      return result;
+    });
+    return this.#stopping;
+  }
+
+  #serve(port: number, onListen: (addr: Deno.NetAddr) => void): Deno.HttpServer<Deno.NetAddr> {
+    const { hostname, tls, handler } = this.#options;
     const server = Deno.serve(
-      { hostname, port, onListen, automaticCompression: false, ...options.tls },
+      { hostname, port, onListen, automaticCompression: false, ...tls },
       handler,
     );
-    instances.add(server);
-    server.finished.catch((error) => recover(server, error));
+    this.#instances.add(server);
+    server.finished.catch((error) => this.#recover(server, error));
     return server;
-  };
-  const { addr } = serve(options.port, options.onListen ?? (() => {}));
-  const where = `${
-    addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
-  }:${addr.port}`;
-
-  /** Schedules the next listen after a back-off that grows while failures follow each other. */
-  function retryLater(): number {
-    const now = performance.now();
-    delayMs = nextAcceptDelay(delayMs, now - lastFailureAt);
-    lastFailureAt = now;
-    retryTimer = setTimeout(listenAgain, delayMs);
-    return delayMs;
   }
 
   /** Deno.serve stopped accepting: its listener is closed, its connections still open. */
-  function recover(failed: Deno.HttpServer<Deno.NetAddr>, error: unknown): void {
-    if (stopping !== undefined) return;
-    const delay = retryLater();
-    log(
-      `accept failed on ${where}: ${describe(error)}; ` +
+  #recover(failed: Deno.HttpServer<Deno.NetAddr>, error: unknown): void {
+    if (this.#stopping !== undefined) return;
+    const delay = this.#retryLater();
+    this.#options.log(
+      `accept failed on ${this.#where}: ${describe(error)}; ` +
         `closing idle connections, listening again in ${delay} ms`,
     );
-    shutDown(failed).then(() => instances.delete(failed));
+    this.#shutDown(failed).then(() => this.#instances.delete(failed));
   }
 
-  function listenAgain(): void {
-    retryTimer = undefined;
+  #listenAgain(): void {
+    this.#retryTimer = undefined;
     try {
-      serve(addr.port, () => log(`listening again on ${where}`));
+      this.#serve(this.addr.port, () => this.#options.log(`listening again on ${this.#where}`));
     } catch (error) {
-      const delay = retryLater();
-      log(`listening on ${where} failed: ${describe(error)}; trying again in ${delay} ms`);
+      const delay = this.#retryLater();
+      this.#options.log(
+        `listening on ${this.#where} failed: ${describe(error)}; trying again in ${delay} ms`,
+      );
     }
   }
 
-  /** A graceful shutdown of one instance; a failure is logged, since there is nothing left to stop. */
-  function shutDown(server: Deno.HttpServer<Deno.NetAddr>): Promise<void> {
-    return server.shutdown().catch((error) => log(`shutdown of ${where}: ${describe(error)}`));
+  /** Schedules the next listen after a back-off that grows while failures follow each other. */
+  #retryLater(): number {
+    const now = performance.now();
+    const delay = nextAcceptDelay(this.#delayMs, now - this.#lastFailureAt);
+    this.#delayMs = delay;
+    this.#lastFailureAt = now;
+    this.#retryTimer = setTimeout(() => this.#listenAgain(), delay);
+    return delay;
   }
 
-  async function stop(): Promise<ShutdownResult> {
-    clearTimeout(retryTimer);
+  /** A graceful shutdown of one instance; a failure is logged, since there is nothing left to stop. */
+  #shutDown(server: Deno.HttpServer<Deno.NetAddr>): Promise<void> {
+    return server.shutdown().catch((error) =>
+      this.#options.log(`shutdown of ${this.#where}: ${describe(error)}`)
+    );
+  }
+
+  async #stop(): Promise<ShutdownResult> {
+    clearTimeout(this.#retryTimer);
+    const timeoutMs = this.#options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    const log = this.#options.log;
     log(`shutdown: stopped listening; waiting up to ${timeoutMs / 1000} s for responses in flight`);
-    const allDrained = Promise.all([...instances].map(shutDown));
+    const allDrained = Promise.all([...this.#instances].map((server) => this.#shutDown(server)));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<"timed out">((resolve) => {
       timer = setTimeout(() => resolve("timed out"), timeoutMs);
@@ -165,18 +206,6 @@ export function startServeLoop(options: ServeLoopOptions): ServeLoop {
     }
     return { drained: outcome !== "timed out" };
   }
-
-  return {
-    addr,
-    finished: finished.promise,
-    shutdown() {
-      stopping ??= stop().then((result) => {
-        finished.resolve(result);
-        return result;
-      });
-      return stopping;
-    },
-  };
 }
 
 /**
