@@ -219,6 +219,11 @@ export class AccessLog {
     return this.#droppedTotal;
   }
 
+  /** Whether a write failed (e.g. the reader of a pipe went away): nothing more is written. */
+  get failed(): boolean {
+    return this.#broken;
+  }
+
   /** Queues one line (bound, so it can be passed as a callback). */
   readonly log = (line: string): void => {
     const text = this.#json ? formatJsonLine(line, new Date()) : escapeControls(line);

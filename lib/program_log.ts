@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AccessLog, dropNotice, LOG_FORMATS, type LogFormat } from "./access_log.ts";
+import { AccessLog, LOG_FORMATS, type LogFormat } from "./access_log.ts";
 import { UsageError } from "./cli.ts";
 
 /**
@@ -31,9 +31,10 @@ export function parseLogFormat(value: string | undefined): LogFormat {
 
 /**
  * Ends a program's log: writes what waits (at most `timeoutMs` for a stuck
- * output) and reports lines that never reached it on stderr. If the output
- * is stuck, exits the process at once (status 0: the server itself shut
- * down cleanly), since the write in progress would otherwise keep it alive.
+ * output) and reports lines that never reached it on stderr, and why (too
+ * slow, or closed, as when `| head` has gone). If the output is stuck, exits
+ * the process at once (status 0: the server itself shut down cleanly), since
+ * the write in progress would otherwise keep it alive.
  *
  * @param log The program's log.
  * @param timeoutMs How long a slow output may take.
@@ -55,9 +56,10 @@ export function parseLogFormat(value: string | undefined): LogFormat {
 export async function closeProgramLog(log: AccessLog, timeoutMs = 5000): Promise<void> {
   const complete = await log.close(timeoutMs);
   if (log.dropped > 0) {
-    console.error(`access log: ${dropNotice(log.dropped).slice(2)}`);
+    const why = log.failed ? "output closed" : "output too slow";
+    console.error(`access log: ${log.dropped.toLocaleString("en-US")} log lines dropped (${why})`);
   }
-  if (!complete) {
+  if (!complete && !log.failed) {
     console.error(`access log: output still blocked after ${timeoutMs} ms; exiting without it`);
     Deno.exit(0);
   }

@@ -192,6 +192,34 @@ Deno.test({
   },
 });
 
+Deno.test("stdout closed by its reader (| head): requests still answered, a clean exit that says why", async () => {
+  await withSite(async (root) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...CACHING_PERMISSIONS, CACHING, "--port=0", `--root=${root}`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let banner = "";
+    while (!/127\.0\.0\.1:(\d+)\//.test(banner)) banner += (await reader.read()).value ?? "";
+    await reader.cancel(); // what `| head -1` does once it has its line
+    const origin = `http://127.0.0.1:${banner.match(/127\.0\.0\.1:(\d+)\//)![1]}`;
+    const latencies = await load(origin, "/", 200);
+    assert(Math.max(...latencies) < 2000, `slowest request took ${Math.max(...latencies)} ms`);
+    const started = Date.now();
+    child.kill("SIGINT");
+    const { code } = await child.status;
+    assertEquals(code, 0);
+    assert(Date.now() - started < 3000, `exit took ${Date.now() - started} ms`);
+    const errors = await stderr;
+    assertMatch(errors, /access log: cannot write \(BrokenPipe/);
+    assertMatch(errors, /log lines dropped \(output closed\)/);
+    assertEquals(errors.includes("still blocked"), false, errors);
+  });
+});
+
 Deno.test("--quiet logs no request; --log-format json logs one JSON object per line", async () => {
   const quiet = new ServerProcess([...COOKIE_PERMISSIONS, COOKIE, "--port=0", "--quiet"]);
   const json = new ServerProcess([...COOKIE_PERMISSIONS, COOKIE, "--port=0", "--log-format=json"]);
