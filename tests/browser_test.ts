@@ -6,7 +6,7 @@
  * Without a Chromium (set `CHROME_PATH`, or install `chromium`) these tests
  * are reported as ignored, with the reason printed once.
  */
-import { cachingScenario } from "./browser/caching_scenario.ts";
+import { cachingScenario, maxAgeScenario } from "./browser/caching_scenario.ts";
 import { findChromium } from "./browser/chromium.ts";
 import { cookieScenario } from "./browser/cookie_scenario.ts";
 import { corsScenario } from "./browser/cors_scenario.ts";
@@ -59,6 +59,17 @@ Deno.test({
     } finally {
       console.log(`screenshots: ${shots.path}`);
     }
+  },
+});
+
+Deno.test({
+  name: "browser: with max-age=60 a link to the page is served from the cache, a reload gets 304",
+  ignore: executable === undefined,
+  async fn(t) {
+    await withCachingSite(
+      (site) => withTab(executable!, (tab) => maxAgeScenario(tab, site, stepsOf(t))),
+      { cacheControl: "max-age=60" },
+    );
   },
 });
 

@@ -212,3 +212,67 @@ async function expectPageAgrees(
   assertEquals(page.lastHistoryBytes, page.transferSize, "the history's bytes for this load");
   return page;
 }
+
+/**
+ * The demo page's claim about `--cache-control max-age=60`, in Chromium:
+ * following the page's own link to itself is answered from the cache with no
+ * request to the server, while a reload still revalidates (304). The page
+ * must show the value and say so.
+ *
+ * @example
+ * ```ts ignore
+ * await withCachingSite((site) => maxAgeScenario(tab, site, stepsOf(t)), {
+ *   cacheControl: "max-age=60",
+ * });
+ * ```
+ */
+export async function maxAgeScenario(tab: Tab, site: CachingSite, step: RunStep): Promise<void> {
+  const documentGets = () => site.log.filter((line) => line.startsWith("GET / ")).length;
+  await step("first load: 200, and the page explains max-age=60", async () => {
+    const load = await tab.navigate(`${site.origin}/`);
+    assertEquals(load.final.status, 200);
+    const page = await waitForHistory(tab, "200");
+    assertEquals(page.cacheControl, "max-age=60");
+    assertStringIncludes(page.meaning, "following a link to this page");
+    assertStringIncludes(page.meaning, "A reload still asks");
+  });
+
+  await step("follow the page's link to itself: from the cache, no request", async () => {
+    const before = documentGets();
+    const recording = tab.session.record();
+    try {
+      await tab.evaluate(`document.getElementById("open-again").click()`);
+      await recording.waitFor("Page.loadEventFired");
+    } finally {
+      recording.stop();
+    }
+    const page = await waitForHistory(tab, "200 → from cache");
+    assertEquals(page.verdict, "cached");
+    assertEquals(documentGets(), before, `no GET / reached the server:\n${site.log.join("\n")}`);
+  });
+
+  await step("reload: Chromium revalidates anyway, 304", async () => {
+    const load = await tab.reload();
+    assertEquals(load.final.status, 304, "a reload revalidates a fresh page");
+    assertEquals((await waitForHistory(tab, "200 → from cache → 304")).verdict, "revalidated");
+  });
+}
+
+/** Waits until the page's history reads `history`, then returns what the page shows. */
+function waitForHistory(
+  tab: Tab,
+  history: string,
+): Promise<{ verdict: string; cacheControl: string; meaning: string }> {
+  return tab.waitForPage(
+    `the page's history to read ${history}`,
+    `(() => {
+      const text = (id) => document.getElementById(id)?.textContent;
+      if (text("history-summary") !== ${JSON.stringify(history)}) return null;
+      return {
+        verdict: document.getElementById("verdict").className,
+        cacheControl: text("cache-control"),
+        meaning: text("cache-control-meaning"),
+      };
+    })()`,
+  );
+}

@@ -98,12 +98,13 @@ export async function trustTestCertificate(): Promise<string[]> {
 
 /**
  * Copies the demo page into a fresh temp root, serves it with `serveCaching`
- * on port 0 (over TLS with the test certificate when `tls` is set), runs
- * `use`, then shuts the server down and removes the root.
+ * on port 0 (over TLS with the test certificate when `tls` is set, with
+ * `cacheControl` when given), runs `use`, then shuts the server down and
+ * removes the root.
  */
 export async function withCachingSite(
   use: (site: CachingSite) => Promise<void>,
-  { tls = false } = {},
+  { tls = false, cacheControl = undefined as string | undefined } = {},
 ): Promise<void> {
   const root = await Deno.makeTempDir({ prefix: "browser_caching_site_" });
   try {
@@ -114,6 +115,7 @@ export async function withCachingSite(
     const server = serveCaching({
       root,
       port: 0,
+      cacheControl,
       log: (line) => log.push(line),
       onListen: listening.resolve,
       tls: tls
