@@ -24,16 +24,15 @@ import {
 } from "./lib/cli.ts";
 import { AccessLog, printLogLine } from "./lib/access_log.ts";
 import { closeProgramLog, parseLogFormat } from "./lib/program_log.ts";
-import { ChangeMonitor } from "./lib/caching/change_monitor.ts";
-import { type CachingHandlerOptions, createCachingHandler } from "./lib/caching/handler.ts";
 import { listenUrl } from "./lib/net_address.ts";
 import {
+  type CachingHandlerOptions,
+  ChangeMonitor,
+  createCachingHandler,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   type ShutdownResult,
   startServeLoop,
-} from "./lib/caching/serve_loop.ts";
-
-export { type CachingHandlerOptions, createCachingHandler };
+} from "./lib/caching/mod.ts";
 
 /** Options for {@linkcode serveCaching}: the handler's, plus where to listen. */
 export interface ServeCachingOptions extends Omit<CachingHandlerOptions, "changes"> {
@@ -86,14 +85,16 @@ export interface ServeCachingOptions extends Omit<CachingHandlerOptions, "change
  * @returns The running server; `await server.shutdown()` stops it.
  *
  * @example Serve a directory on a port the OS chooses
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { serveCaching } from "./caching_server.ts";
- * const server = serveCaching({
- *   root: "./public",
- *   port: 0,
- *   onListen: ({ port }) => console.log(`listening on ${port}`),
- * });
- * await server.shutdown();
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${root}/index.html`, "<p>hi</p>");
+ * const server = serveCaching({ root, port: 0, onListen() {}, log: () => {} });
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * assertEquals([response.status, await response.text()], [200, "<p>hi</p>"]);
+ * assertEquals(await server.shutdown(), { drained: true });
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function serveCaching(options: ServeCachingOptions): CachingServer {

@@ -24,12 +24,14 @@ import {
   StartupError,
   UsageError,
 } from "./lib/cli.ts";
-import type { Http1Limits } from "./lib/http1/limits.ts";
-import { type Http1Server, serveHttp1 } from "./lib/http1/server.ts";
+import { type Http1Limits, type Http1Server, serveHttp1 } from "./lib/http1/mod.ts";
 import { listenUrl } from "./lib/net_address.ts";
-import { createCookieApp } from "./lib/sessions/app.ts";
-import { type OpenedStore, openSessionStore } from "./lib/sessions/open_store.ts";
-import type { SessionStore } from "./lib/sessions/session.ts";
+import {
+  createCookieApp,
+  type OpenedStore,
+  openSessionStore,
+  type SessionStore,
+} from "./lib/sessions/mod.ts";
 
 /** Options for {@linkcode serveCookies}. */
 export interface CookieServerOptions {
@@ -58,12 +60,15 @@ export interface CookieServerOptions {
  * server. Resolve `finished` or call `shutdown()` to stop it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertMatch } from "jsr:@std/assert@1.0.19";
  * import { serveCookies } from "./cookie_server.ts";
- * import { MemorySessionStore } from "./lib/sessions/memory_store.ts";
+ * import { MemorySessionStore } from "./lib/sessions/mod.ts";
  * const store = new MemorySessionStore();
- * const server = serveCookies({ port: 8080, store });
- * await server.finished;
+ * const server = serveCookies({ port: 0, store, onListen() {}, log: () => {} });
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * assertMatch(await response.text(), /Welcome, new visitor!/);
+ * await server.shutdown();
  * store.close();
  * ```
  */

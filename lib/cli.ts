@@ -9,7 +9,16 @@
  */
 import { parseArgs } from "jsr:@std/cli@1.0.32/parse-args";
 
-/** Thrown for a bad command line; {@linkcode runMain} prints it on one line and exits with code 2. */
+/**
+ * Thrown for a bad command line; {@linkcode runMain} prints it on one line and exits with code 2.
+ *
+ * @example An unknown flag
+ * ```ts
+ * import { assertThrows } from "jsr:@std/assert@1.0.19";
+ * import { parseServerFlags, UsageError } from "./cli.ts";
+ * assertThrows(() => parseServerFlags(["--prot", "80"], 8000), UsageError, "--prot");
+ * ```
+ */
 export class UsageError extends Error {
   /** Always `"UsageError"`. */
   override name = "UsageError";
@@ -20,6 +29,15 @@ export class UsageError extends Error {
  * (a taken port, a missing file or permission). The message says what is
  * wrong and what to do; {@linkcode runMain} prints it on one line and exits
  * with code 1.
+ *
+ * @example A port that is already taken
+ * ```ts
+ * import { assertThrows } from "jsr:@std/assert@1.0.19";
+ * import { listenOrExplain, StartupError } from "./cli.ts";
+ * using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const target = { hostname: "127.0.0.1", port: taken.addr.port, portSource: "--port" as const };
+ * assertThrows(() => listenOrExplain(target, () => Deno.listen(target)), StartupError, "in use");
+ * ```
  */
 export class StartupError extends Error {
   /** Always `"StartupError"`. */

@@ -3,13 +3,13 @@
  * with a `HEAD` request after every load. Without a mark, that request shows
  * in the access log as `HEAD / 200 no validators in request` right after a
  * `GET / 304`, and reads as if the page had been downloaded anyway. The page
- * adds {@linkcode DEMO_PAGE_HEAD_QUERY} to it, and the log says what it is.
+ * adds `?demo-page-head` to it, and the log says what it is.
  *
  * @module
  */
 
 /** The query string the demo page puts on its own `HEAD` request. */
-export const DEMO_PAGE_HEAD_QUERY = "?demo-page-head";
+const DEMO_PAGE_HEAD_QUERY = "?demo-page-head";
 
 /**
  * The note the access log appends to a `HEAD` request's line when the request

@@ -42,7 +42,7 @@ export interface DirectoryContents {
  * Most entries listed: bounds the time (one `stat` each) and the memory
  * (about 300 bytes of HTML each) a request for a huge directory can cost.
  */
-export const MAX_LISTED_ENTRIES = 10_000;
+const MAX_LISTED_ENTRIES = 10_000;
 
 /** `stat` calls in flight at once while reading a directory. */
 const STATS_IN_FLIGHT = 32;

@@ -31,9 +31,10 @@ export type EntityTagCondition = "*" | EntityTag[];
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { strongEntityTagFor } from "./entity_tag.ts";
  * const etag = await strongEntityTagFor(new Uint8Array());
- * // '"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"'
+ * assertEquals(etag, '"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"');
  * ```
  */
 export async function strongEntityTagFor(content: Uint8Array<ArrayBuffer>): Promise<string> {
@@ -63,10 +64,13 @@ const EMPTY_MEMBER = /[ \t]*,/y;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { parseEntityTagCondition } from "./entity_tag.ts";
- * parseEntityTagCondition("*"); // "*"
- * parseEntityTagCondition('"a,b", W/"c"');
- * // [{ weak: false, opaqueTag: '"a,b"' }, { weak: true, opaqueTag: '"c"' }]
+ * assertEquals(parseEntityTagCondition("*"), "*");
+ * assertEquals(parseEntityTagCondition('"a,b", W/"c"'), [
+ *   { weak: false, opaqueTag: '"a,b"' },
+ *   { weak: true, opaqueTag: '"c"' },
+ * ]);
  * ```
  */
 export function parseEntityTagCondition(value: string): EntityTagCondition {
@@ -96,9 +100,10 @@ export function parseEntityTagCondition(value: string): EntityTagCondition {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { parseEntityTag } from "./entity_tag.ts";
- * parseEntityTag('W/"v1"'); // { weak: true, opaqueTag: '"v1"' }
- * parseEntityTag("Sun, 06 Nov 1994 08:49:37 GMT"); // undefined
+ * assertEquals(parseEntityTag('W/"v1"'), { weak: true, opaqueTag: '"v1"' });
+ * assertEquals(parseEntityTag("Sun, 06 Nov 1994 08:49:37 GMT"), undefined);
  * ```
  */
 export function parseEntityTag(value: string): EntityTag | undefined {
@@ -115,9 +120,10 @@ export function parseEntityTag(value: string): EntityTag | undefined {
  *
  * @example
  * ```ts
+ * import { assert, assertFalse } from "jsr:@std/assert@1.0.19";
  * import { strongMatch } from "./entity_tag.ts";
- * strongMatch({ weak: false, opaqueTag: '"1"' }, { weak: false, opaqueTag: '"1"' }); // true
- * strongMatch({ weak: true, opaqueTag: '"1"' }, { weak: true, opaqueTag: '"1"' }); // false
+ * assert(strongMatch({ weak: false, opaqueTag: '"1"' }, { weak: false, opaqueTag: '"1"' }));
+ * assertFalse(strongMatch({ weak: true, opaqueTag: '"1"' }, { weak: true, opaqueTag: '"1"' }));
  * ```
  */
 export function strongMatch(a: EntityTag, b: EntityTag): boolean {
@@ -130,9 +136,10 @@ export function strongMatch(a: EntityTag, b: EntityTag): boolean {
  *
  * @example
  * ```ts
+ * import { assert, assertFalse } from "jsr:@std/assert@1.0.19";
  * import { weakMatch } from "./entity_tag.ts";
- * weakMatch({ weak: true, opaqueTag: '"1"' }, { weak: false, opaqueTag: '"1"' }); // true
- * weakMatch({ weak: false, opaqueTag: '"1"' }, { weak: false, opaqueTag: '"2"' }); // false
+ * assert(weakMatch({ weak: true, opaqueTag: '"1"' }, { weak: false, opaqueTag: '"1"' }));
+ * assertFalse(weakMatch({ weak: false, opaqueTag: '"1"' }, { weak: false, opaqueTag: '"2"' }));
  * ```
  */
 export function weakMatch(a: EntityTag, b: EntityTag): boolean {

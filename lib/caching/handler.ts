@@ -14,9 +14,6 @@ import { FileResolver, rawPathOf, type Resolution } from "./file_resolver.ts";
 import { withoutBody } from "./head_response.ts";
 import { type Answer, answerWithVersion, plainAnswer } from "./version_responder.ts";
 
-export type { ChangeListener } from "./change_monitor.ts";
-export type { ChangeMonitor };
-
 /** Options for {@linkcode createCachingHandler}. */
 export interface CachingHandlerOptions {
   /** Directory to serve. Files outside it, also via symbolic links, are never served. */

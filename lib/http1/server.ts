@@ -14,12 +14,12 @@
  * - `parser.ts` — pure request-head parser: bytes → validated head.
  * - `fields.ts` — Content-Length / Transfer-Encoding / Connection / Expect rules.
  * - `chunked.ts` — incremental chunked-body decoder.
- * - `message.ts` — what a handler gets and gives: {@linkcode Http1Request}
- *   (the parsed head and body) and {@linkcode Http1Response} (status, fields,
+ * - `message.ts` — what a handler gets and gives: `Http1Request`
+ *   (the parsed head and body) and `Http1Response` (status, fields,
  *   body). Not the Web `Request`/`Response`: building those in JavaScript
  *   costs more than the whole rest of a request (see that module).
  * - `response.ts` — response serializer and the cached `Date`.
- * - `errors.ts` — {@linkcode RequestError}: one code per failure kind.
+ * - `errors.ts` — `RequestError`: one code per failure kind.
  * - `reader.ts`, `connection.ts` — the I/O shell: reads with deadlines, the
  *   per-connection request loop.
  * - `pool.ts` — admission (the connection limits, idle eviction), the
@@ -48,14 +48,11 @@
  */
 import { formatHostPort, listenUrl } from "../net_address.ts";
 import { printLogLine } from "../access_log.ts";
-import { RequestError } from "./errors.ts";
 import { type Http1Limits, resolveLimits } from "./limits.ts";
-import { type Http1Handler, Http1Request, type Http1Response } from "./message.ts";
+import type { Http1Handler } from "./message.ts";
 import type { Transport } from "./connection.ts";
-import { ConnectionPool, CROWDED_CONNECTIONS } from "./pool.ts";
+import { ConnectionPool } from "./pool.ts";
 import { TlsFrontListener } from "./tls_front.ts";
-
-export { CROWDED_CONNECTIONS, type Http1Handler, Http1Request, type Http1Response, RequestError };
 
 /**
  * Options for {@linkcode serveHttp1}.

@@ -110,11 +110,19 @@ const TEXT_PLAIN: [string, string] = ["content-type", "text/plain; charset=utf-8
  * 303; other methods on those paths get 405 with `Allow`; anything else 404.
  *
  * @example Behind the hand-written HTTP/1.1 server
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { createCookieApp } from "./app.ts";
  * import { MemorySessionStore } from "./memory_store.ts";
- * import { serveHttp1 } from "../http1/server.ts";
- * serveHttp1({ port: 8080 }, createCookieApp({ store: new MemorySessionStore() }));
+ * import { serveHttp1 } from "../http1/mod.ts";
+ * const store = new MemorySessionStore();
+ * const app = createCookieApp({ store, log: () => {} });
+ * const server = serveHttp1({ port: 0, onListen() {}, log: () => {} }, app);
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/logout`);
+ * await response.body?.cancel();
+ * assertEquals([response.status, response.headers.get("allow")], [405, "POST"]);
+ * await server.shutdown();
+ * store.close();
  * ```
  */
 export function createCookieApp(
@@ -234,10 +242,16 @@ class CookieApp {
  * "twin" in the benchmarks, and the app on its own in tests.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertMatch } from "jsr:@std/assert@1.0.19";
  * import { createWebCookieApp } from "./app.ts";
  * import { MemorySessionStore } from "./memory_store.ts";
- * Deno.serve(createWebCookieApp({ store: new MemorySessionStore() }));
+ * const store = new MemorySessionStore();
+ * const handler = createWebCookieApp({ store, log: () => {} });
+ * await using server = Deno.serve({ port: 0, onListen() {} }, handler);
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * assertMatch(await response.text(), /Welcome, new visitor!/);
+ * store.close();
  * ```
  */
 export function createWebCookieApp(

@@ -19,7 +19,7 @@ export const NEW_SESSIONS_PER_MINUTE = 30;
  * forgotten (its bucket starts full again): memory stays bounded whatever
  * addresses a client uses.
  */
-export const MAX_TRACKED_CLIENTS = 10_000;
+const MAX_TRACKED_CLIENTS = 10_000;
 
 /** One client's bucket. */
 interface Bucket {

@@ -104,7 +104,7 @@ function isEnded(value: Stored): value is Ended {
  * once both count.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { KvSessionStore } from "./kv_store.ts";
  * const store = new KvSessionStore(await Deno.openKv(":memory:"));

@@ -39,9 +39,10 @@ export interface OpenedStore {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { openSessionStore } from "./open_store.ts";
  * const { store } = await openSessionStore("memory");
- * console.log(store.description); // "memory (lost on restart)"
+ * assertEquals(store.description, "memory (lost on restart)");
  * store.close();
  * ```
  */

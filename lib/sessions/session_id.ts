@@ -29,7 +29,7 @@ const MAC_BYTES = 16;
 const ID_BYTES = SIGNED_BYTES + MAC_BYTES;
 
 /** Size of a new server secret: the HMAC-SHA-256 block's worth of key is more than enough. */
-export const SECRET_BYTES = 32;
+const SECRET_BYTES = 32;
 
 /** base64url of {@linkcode ID_BYTES} bytes: exactly 64 characters, no padding. */
 const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{64}$/;
