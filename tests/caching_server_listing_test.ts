@@ -13,6 +13,7 @@ import {
 } from "@std/assert";
 import { join } from "jsr:@std/path@1.1.6/join";
 import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
+import { sha256Tag } from "./support/sha256_tag.ts";
 
 interface ListingServer {
   origin: string;
@@ -59,13 +60,6 @@ async function withServer(
 async function get(url: string, init: RequestInit = {}) {
   const response = await fetch(url, { redirect: "manual", ...init });
   return { status: response.status, headers: response.headers, body: await response.text() };
-}
-
-async function sha256Tag(text: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
-  );
-  return `"${Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("")}"`;
 }
 
 const FILES = {

@@ -16,7 +16,8 @@ import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
 import { FileCache } from "../lib/caching/file_cache.ts";
 import { isUnchanged } from "../lib/caching/file_version.ts";
 import { formatHttpDate, parseHttpDate } from "../lib/http_date.ts";
-import { exchange } from "./support/raw_http.ts";
+import { exchange, parseResponses } from "./support/raw_http.ts";
+import { sha256Tag } from "./support/sha256_tag.ts";
 
 const PAGE = "<!doctype html><title>test</title><p>Hello, caching!</p>\n";
 
@@ -88,39 +89,18 @@ async function get(
 interface RawResponse {
   status: number;
   headers: Headers;
-  /** Exactly the bytes after the blank line that ends the header section. */
+  /** The body its Content-Length frames; any byte after it fails the request. */
   body: Uint8Array;
 }
 
-/**
- * Sends `request` as-is and reads until the server closes the connection. No
- * half-close: Deno.serve abandons a response when the client half-closes.
- */
-async function rawRequest(port: number, request: string): Promise<RawResponse> {
+/** Sends `request` on a new connection and parses the one response it must get. */
+async function rawRequest(port: number, request: string, head = false): Promise<RawResponse> {
   const { bytes } = await exchange(port, new TextEncoder().encode(request), { halfClose: false });
-  const headerEnd = indexOfBlankLine(bytes);
-  assert(headerEnd > 0, `no complete header section in ${new TextDecoder().decode(bytes)}`);
-  const [statusLine, ...fieldLines] = new TextDecoder().decode(bytes.subarray(0, headerEnd))
-    .split("\r\n");
-  const headers = new Headers();
-  for (const line of fieldLines) {
-    const colon = line.indexOf(":");
-    headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return {
-    status: Number(statusLine.split(" ")[1]),
-    headers,
-    body: bytes.subarray(headerEnd + 4),
-  };
-}
-
-function indexOfBlankLine(bytes: Uint8Array): number {
-  for (let i = 0; i + 3 < bytes.length; i++) {
-    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
-      return i;
-    }
-  }
-  return -1;
+  const { responses, error } = parseResponses(bytes, { head });
+  const sent = new TextDecoder().decode(bytes);
+  assertEquals([error, responses.length], [null, 1], `not one well-formed response: ${sent}`);
+  const [{ status, headers, body }] = responses;
+  return { status, headers: new Headers(headers), body };
 }
 
 function rawGet(port: number, target: string, fields: Record<string, string> = {}, method = "GET") {
@@ -128,13 +108,8 @@ function rawGet(port: number, target: string, fields: Record<string, string> = {
   return rawRequest(
     port,
     `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines}Connection: close\r\n\r\n`,
+    method === "HEAD",
   );
-}
-
-async function sha256Tag(content: string | Uint8Array<ArrayBuffer>): Promise<string> {
-  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return `"${Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("")}"`;
 }
 
 Deno.test("GET / answers 200 with strong ETag, Last-Modified, Date and Cache-Control", async () => {

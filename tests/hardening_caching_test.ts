@@ -13,6 +13,7 @@ import { join } from "jsr:@std/path@1.1.6/join";
 import { serveCaching } from "../caching_server.ts";
 import { bytesOf, fuzzCases, fuzzSeed, Prng } from "./support/fuzz.ts";
 import { exchange, parseResponses } from "./support/raw_http.ts";
+import { sha256Tag } from "./support/sha256_tag.ts";
 
 const SECRET = "TOP SECRET outside the root";
 const HIDDEN = "HIDDEN dotfile content";
@@ -44,11 +45,6 @@ async function withCachingServer(test: (port: number, root: string) => Promise<v
     await server.shutdown();
     await Deno.remove(parent, { recursive: true });
   }
-}
-
-async function sha256Tag(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return `"${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}"`;
 }
 
 /** Path pieces that have broken static file servers: dot segments, encodings, odd bytes. */

@@ -18,7 +18,7 @@ import { join } from "jsr:@std/path@1.1.6/join";
 import { serveCookies } from "../cookie_server.ts";
 import { MemorySessionStore } from "../lib/sessions/memory_store.ts";
 import { bytesOf, fuzzCases, fuzzSeed, latin1Of, Prng, show } from "./support/fuzz.ts";
-import { exchange, parseResponses } from "./support/raw_http.ts";
+import { exchange, parseResponses, RawClient } from "./support/raw_http.ts";
 import { ServerProcess } from "./support/server_process.ts";
 
 const SERVER_MODULE = new URL("../cookie_server.ts", import.meta.url).pathname;
@@ -199,32 +199,17 @@ Deno.test("cookie memory: 10,000 keep-alive requests from new visitors store not
   // Exposed only under --v8-flags=--expose-gc; then the heap figures are exact.
   const gc = (globalThis as { gc?: () => void }).gc;
   try {
-    const conns = await Promise.all(
-      Array.from(
-        { length: connections },
-        () => Deno.connect({ hostname: "127.0.0.1", port: server.addr.port }),
-      ),
+    const clients = await Promise.all(
+      Array.from({ length: connections }, () => RawClient.open(server.addr.port)),
     );
     const request = bytesOf("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     let answered = 0;
-    await Promise.all(conns.map(async (conn) => {
-      const buf = new Uint8Array(65536);
-      let pending = "";
+    await Promise.all(clients.map(async (client) => {
       for (let i = 0; i < perConnection; i++) {
-        await conn.write(request);
-        // One response at a time on this keep-alive connection, framed by its Content-Length.
-        while (true) {
-          const end = pending.indexOf("\r\n\r\n");
-          const length = end === -1 ? -1 : Number(/content-length: (\d+)/i.exec(pending)![1]);
-          if (end !== -1 && pending.length >= end + 4 + length) {
-            assert(pending.startsWith("HTTP/1.1 200 "), pending.slice(0, 80));
-            pending = pending.slice(end + 4 + length);
-            break;
-          }
-          const n = await conn.read(buf);
-          if (n === null) throw new Error("server closed a keep-alive connection");
-          pending += latin1Of(buf.subarray(0, n));
-        }
+        await client.write(request);
+        // One response at a time on this keep-alive connection.
+        const response = await client.read();
+        assertEquals(response.status, 200, response.head);
         answered++;
         maxStoreSize = Math.max(maxStoreSize, store.size);
         if (answered === 1000 || answered === connections * perConnection) {
@@ -232,7 +217,7 @@ Deno.test("cookie memory: 10,000 keep-alive requests from new visitors store not
           heap.push(Deno.memoryUsage().heapUsed);
         }
       }
-      conn.close();
+      client.close();
     }));
     const mb = (n: number) => (n / 2 ** 20).toFixed(1);
     console.log(

@@ -15,13 +15,13 @@ import {
   fuzzCases,
   fuzzSeed,
   generateCase,
-  GRAMMAR_TABLE,
   parseLikeServer,
   type ParseOutcome,
   Prng,
   show,
   VALID_REQUESTS,
 } from "./support/fuzz.ts";
+import { GRAMMAR_TABLE } from "./fixtures/http1/rfc9112_grammar.ts";
 
 /** The status a server derives from a parse outcome (200 for a complete request). */
 function statusOf(outcome: ParseOutcome): number | "incomplete" {

@@ -36,12 +36,12 @@ import {
   fuzzCases,
   fuzzSeed,
   generateCase,
-  GRAMMAR_TABLE,
   latin1Of,
   Prng,
   show,
 } from "./support/fuzz.ts";
 import { exchange, firstFinalStatus, parseResponses } from "./support/raw_http.ts";
+import { GRAMMAR_TABLE } from "./fixtures/http1/rfc9112_grammar.ts";
 
 /** Echoes method, path and body size: the same answer from both servers. */
 const echo: Http1Handler = (req) => ({

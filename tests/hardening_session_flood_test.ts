@@ -23,6 +23,7 @@ import { NEW_SESSIONS_PER_MINUTE } from "../lib/sessions/creation_rate.ts";
 import { KvSessionStore } from "../lib/sessions/kv_store.ts";
 import { MemorySessionStore } from "../lib/sessions/memory_store.ts";
 import type { SessionStore } from "../lib/sessions/session.ts";
+import { RawClient } from "./support/raw_http.ts";
 
 const FLOOD_MS = Number(Deno.env.get("FLOOD_SECONDS") ?? 1) * 1000;
 const FLOOD_REQUESTS = Number(Deno.env.get("FLOOD_REQUESTS") ?? 5000);
@@ -33,59 +34,24 @@ const CONNECTIONS = 8;
 const PIPELINED = 50;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const COOKIELESS = encoder.encode("HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(PIPELINED));
 
-/** A keep-alive connection that reads whole response heads (HEAD answers have no body). */
-class HeadClient {
-  #conn: Deno.TcpConn;
-  #buffer = new Uint8Array(65536);
-  #pending = "";
-
-  private constructor(conn: Deno.TcpConn) {
-    this.#conn = conn;
-  }
-
-  static async open(port: number): Promise<HeadClient> {
-    return new HeadClient(await Deno.connect({ hostname: "127.0.0.1", port }));
-  }
-
-  async send(bytes: Uint8Array): Promise<void> {
-    let rest = bytes;
-    while (rest.length > 0) rest = rest.subarray(await this.#conn.write(rest));
-  }
-
-  /** The next `count` response heads. */
-  async heads(count: number): Promise<string[]> {
-    const heads: string[] = [];
-    while (heads.length < count) {
-      const end = this.#pending.indexOf("\r\n\r\n");
-      if (end !== -1) {
-        heads.push(this.#pending.slice(0, end));
-        this.#pending = this.#pending.slice(end + 4);
-        continue;
-      }
-      const n = await this.#conn.read(this.#buffer);
-      if (n === null) throw new Error("the server closed a keep-alive connection");
-      this.#pending += decoder.decode(this.#buffer.subarray(0, n));
-    }
-    return heads;
-  }
-
-  close(): void {
-    this.#conn.close();
-  }
+/** The next `count` response heads on a keep-alive connection (HEAD answers have no body). */
+async function heads(client: RawClient, count: number): Promise<string[]> {
+  const heads: string[] = [];
+  while (heads.length < count) heads.push((await client.read({ head: true })).head);
+  return heads;
 }
 
 /** Runs `loop` on {@linkcode CONNECTIONS} keep-alive connections while `more()`; total requests. */
 async function flood(
   port: number,
   more: (sent: number) => boolean,
-  loop: (client: HeadClient) => Promise<number>,
+  loop: (client: RawClient) => Promise<number>,
 ): Promise<number> {
   let sent = 0;
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    const client = await HeadClient.open(port);
+    const client = await RawClient.open(port);
     try {
       while (more(sent)) {
         const answered = await loop(client); // not `sent += await …`: that reads `sent` first
@@ -99,21 +65,21 @@ async function flood(
 }
 
 /** Cookieless HEADs, {@linkcode PIPELINED} at a time; every answer must be a 200. */
-async function cookieless(client: HeadClient): Promise<number> {
-  await client.send(COOKIELESS);
-  for (const head of await client.heads(PIPELINED)) assert(head.startsWith("HTTP/1.1 200 "), head);
+async function cookieless(client: RawClient): Promise<number> {
+  await client.write(COOKIELESS);
+  for (const head of await heads(client, PIPELINED)) assert(head.startsWith("HTTP/1.1 200 "), head);
   return PIPELINED;
 }
 
 /** One minted id brought straight back: a first visit, and a second with its cookie. */
-async function mintAndReturn(client: HeadClient): Promise<number> {
-  await client.send(encoder.encode("HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
-  const [first] = await client.heads(1);
+async function mintAndReturn(client: RawClient): Promise<number> {
+  await client.write(encoder.encode("HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  const [first] = await heads(client, 1);
   const id = /set-cookie: session_id=([^;]+);/i.exec(first)![1];
-  await client.send(
+  await client.write(
     encoder.encode(`HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: session_id=${id}\r\n\r\n`),
   );
-  const [second] = await client.heads(1);
+  const [second] = await heads(client, 1);
   assert(second.startsWith("HTTP/1.1 200 "), second);
   return 2;
 }

@@ -1,11 +1,5 @@
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
 import { ERROR_STATUS, RequestError, type RequestErrorCode } from "../lib/http1/errors.ts";
-import {
-  checkTransferEncoding,
-  expectsContinue,
-  isKeepAlive,
-  parseContentLength,
-} from "../lib/http1/fields.ts";
 import { DEFAULT_LIMITS, resolveLimits } from "../lib/http1/limits.ts";
 import {
   type HeadLimits,
@@ -15,7 +9,6 @@ import {
   parseRequestHead,
   type RequestHead,
 } from "../lib/http1/parser.ts";
-import { isValidAuthority } from "../lib/http1/syntax.ts";
 
 const enc = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0)); // latin1
 
@@ -432,44 +425,6 @@ Deno.test("parser: the default limits are the documented constants", () => {
   assertThrows(() => resolveLimits({ headTimeoutMs: NaN }), RangeError);
   assertThrows(() => resolveLimits({ maxConnections: 0 }), RangeError);
   assertThrows(() => resolveLimits({ bogus: 1 } as never), TypeError);
-});
-
-// --- field semantics, directly --------------------------------------------------
-
-Deno.test("fields: parseContentLength", () => {
-  assertEquals(parseContentLength(["0"]), 0);
-  assertEquals(parseContentLength(["007"]), 7);
-  assertEquals(parseContentLength(["999999999999999"]), 999999999999999);
-  for (const bad of [[""], ["1,2"], ["1e3"], [" 1"], ["1000000000000000"], ["1", "1"]]) {
-    assertThrows(() => parseContentLength(bad), RequestError);
-  }
-});
-
-Deno.test("fields: checkTransferEncoding", () => {
-  checkTransferEncoding(["chunked"]);
-  checkTransferEncoding(["CHUNKED"]);
-  checkTransferEncoding([" , chunked ,"]);
-  assertThrows(() => checkTransferEncoding(["chunked", "chunked"]), RequestError);
-});
-
-Deno.test("fields: isKeepAlive and expectsContinue", () => {
-  assertEquals(isKeepAlive(1, ["keep-alive"]), true);
-  assertEquals(isKeepAlive(1, ["foo", "Close"]), false);
-  assertEquals(isKeepAlive(0, ["close, keep-alive"]), false);
-  assertEquals(isKeepAlive(0, ["Keep-Alive"]), true);
-  assertEquals(expectsContinue(1, ["foo, 100-continue"]), true);
-  assertEquals(expectsContinue(1, ["200-ok"]), false);
-});
-
-Deno.test("syntax: isValidAuthority", () => {
-  for (const ok of ["a", "a.b-c_d~e", "127.0.0.1:80", "[::1]", "[2001:db8::1]:443", "a:", "x%41"]) {
-    assert(isValidAuthority(ok), ok);
-  }
-  for (
-    const bad of ["", ":80", "a b", "a:b", "a:123456", "[::1", "[zz]", "a@b", "a/b", "a?b", "\xe9"]
-  ) {
-    assert(!isValidAuthority(bad), bad);
-  }
 });
 
 Deno.test("parser: parseFieldLine trims OWS and keeps inner whitespace", () => {

@@ -6,6 +6,7 @@ import {
   type Http1Limits,
   serveHttp1,
 } from "../lib/http1/mod.ts";
+import { RawClient } from "./support/raw_http.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -44,92 +45,11 @@ function start(handler: Http1Handler = echo, limits?: Partial<Http1Limits>) {
   return { server, port: server.addr.port, logs, waitForLog };
 }
 
-interface ParsedResponse {
-  status: number;
-  head: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** A raw TCP client that reads responses framed by Content-Length. */
-class Client {
-  #buf = new Uint8Array(0);
-  constructor(readonly conn: Deno.Conn) {}
-
-  static async open(port: number): Promise<Client> {
-    return new Client(await Deno.connect({ hostname: "127.0.0.1", port }));
-  }
-
-  async write(data: string | Uint8Array): Promise<void> {
-    let bytes = typeof data === "string" ? encoder.encode(data) : data;
-    while (bytes.length > 0) bytes = bytes.subarray(await this.conn.write(bytes));
-  }
-
-  async #more(): Promise<boolean> {
-    const chunk = new Uint8Array(65536);
-    const n = await this.conn.read(chunk).catch(() => null);
-    if (n === null) return false;
-    const grown = new Uint8Array(this.#buf.length + n);
-    grown.set(this.#buf);
-    grown.set(chunk.subarray(0, n), this.#buf.length);
-    this.#buf = grown;
-    return true;
-  }
-
-  /** Reads one response; `head: true` for a response to HEAD (no body). */
-  async read(options: { head?: boolean } = {}): Promise<ParsedResponse> {
-    let end: number;
-    while ((end = decoder.decode(this.#buf).indexOf("\r\n\r\n")) === -1) {
-      if (!await this.#more()) throw new Error(`EOF before a response head: ${this.text()}`);
-    }
-    const head = decoder.decode(this.#buf.subarray(0, end));
-    const [statusLine, ...lines] = head.split("\r\n");
-    const headers: Record<string, string> = {};
-    for (const line of lines) {
-      const i = line.indexOf(":");
-      const name = line.slice(0, i).toLowerCase();
-      const value = line.slice(i + 1).trim();
-      headers[name] = name in headers ? `${headers[name]}\n${value}` : value;
-    }
-    const status = Number(statusLine.split(" ")[1]);
-    const length = options.head || status < 200 || status === 204 || status === 304
-      ? 0
-      : Number(headers["content-length"]);
-    while (this.#buf.length < end + 4 + length) {
-      if (!await this.#more()) throw new Error("EOF inside a response body");
-    }
-    const body = decoder.decode(this.#buf.subarray(end + 4, end + 4 + length));
-    this.#buf = this.#buf.subarray(end + 4 + length);
-    return { status, head, headers, body };
-  }
-
-  /** Reads until the server closes; returns everything not yet consumed. */
-  async readToEnd(): Promise<string> {
-    while (await this.#more()) { /* accumulate */ }
-    return this.text();
-  }
-
-  /** True when the server closed the connection with nothing more to read. */
-  async closedByServer(): Promise<boolean> {
-    return (await this.readToEnd()) === "";
-  }
-
-  text(): string {
-    return decoder.decode(this.#buf);
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch { /* already closed */ }
-  }
-}
-
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}\r\n`;
 
 Deno.test("server: keep-alive serves two requests on one connection", async () => {
   const { server, port } = start();
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write(GET("/one"));
     const first = await client.read();
@@ -150,7 +70,7 @@ Deno.test("server: past CROWDED_CONNECTIONS, every keep-alive connection is stil
   // connection must still get every answer, in order.
   const { server, port } = start();
   const clients = await Promise.all(
-    Array.from({ length: CROWDED_CONNECTIONS + 20 }, () => Client.open(port)),
+    Array.from({ length: CROWDED_CONNECTIONS + 20 }, () => RawClient.open(port)),
   );
   try {
     await Promise.all(clients.map(async (client, i) => {
@@ -177,7 +97,7 @@ Deno.test("server: three pipelined requests in one write are answered in order",
     return { status: 200, body: path };
   };
   const { server, port } = start(handler);
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write(GET("/1") + GET("/2") + GET("/3", "Connection: close\r\n"));
     assertEquals((await client.read()).body, "/1");
@@ -197,7 +117,7 @@ Deno.test("server: many pipelined responses, written in batches, arrive complete
     status: 200,
     body: req.pathname + " " + "x".repeat(3072),
   }));
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     const paths = Array.from({ length: 40 }, (_, i) => `/${i}`);
     await client.write(paths.map((p) => GET(p)).join("") + GET("/last", "Connection: close\r\n"));
@@ -213,7 +133,7 @@ Deno.test("server: many pipelined responses, written in batches, arrive complete
 
 Deno.test("server: a held response is written before waiting for the rest of the next request", async () => {
   const { server, port } = start();
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     // The next request is only half there: the first response must not wait for it.
     await client.write(GET("/1") + "GET /2 HTTP/1.1\r\nHo");
@@ -228,7 +148,7 @@ Deno.test("server: a held response is written before waiting for the rest of the
 
 Deno.test("server: Content-Length body, chunked body, then GET on one connection", async () => {
   const { server, port } = start();
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write(
       "POST /form HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\n\r\nhello world" +
@@ -264,7 +184,7 @@ Deno.test("server: the handler gets origin, path, joined fields and the client a
       body: "ok",
     };
   });
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write(
       "GET /p/../q?x=1 HTTP/1.1\r\nHost: example.test:8080\r\nCookie: a=1\r\n" +
@@ -289,8 +209,8 @@ Deno.test("server: the handler gets origin, path, joined fields and the client a
 
 Deno.test("server: HTTP/1.0 closes by default and stays open with keep-alive", async () => {
   const { server, port } = start();
-  const plain = await Client.open(port);
-  const kept = await Client.open(port);
+  const plain = await RawClient.open(port);
+  const kept = await RawClient.open(port);
   try {
     await plain.write("GET /a HTTP/1.0\r\n\r\n");
     const response = await plain.read();
@@ -311,7 +231,7 @@ Deno.test("server: HTTP/1.0 closes by default and stays open with keep-alive", a
 
 Deno.test("server: HEAD sends GET's Content-Length and no body", async () => {
   const { server, port } = start(() => ({ status: 200, body: "twelve bytes" }));
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n");
     const head = await client.read({ head: true });
@@ -390,7 +310,7 @@ Deno.test("server: each error status on the wire, then the connection is closed"
   const { server, port, logs } = start(echo, limits);
   try {
     for (const [name, raw, status, log] of WIRE_ERRORS) {
-      const client = await Client.open(port);
+      const client = await RawClient.open(port);
       try {
         await client.write(raw);
         const text = await client.readToEnd(); // EOF: the server closed
@@ -416,7 +336,7 @@ Deno.test("server: a backslash in the query reaches the handler as sent", async 
   // The WHATWG URL parser leaves "\\" raw in a query (it is "/" only in the
   // path), so a browser follows such a link as written.
   const { server, port } = start((req) => ({ status: 200, body: req.path }));
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write("GET /search?q=a\\b HTTP/1.1\r\nHost: a\r\n\r\n");
     const response = await client.read();
@@ -429,8 +349,8 @@ Deno.test("server: a backslash in the query reaches the handler as sent", async 
 
 Deno.test("server: Expect: 100-continue gets 100 before the body, or 413 without it", async () => {
   const { server, port } = start(echo, { maxBodyBytes: 1024 });
-  const client = await Client.open(port);
-  const refused = await Client.open(port);
+  const client = await RawClient.open(port);
+  const refused = await RawClient.open(port);
   try {
     await client.write(
       "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
@@ -454,7 +374,7 @@ Deno.test("server: Expect: 100-continue gets 100 before the body, or 413 without
 
 Deno.test("server: a slow head gets 408 and close (slowloris)", async () => {
   const { server, port, waitForLog } = start(echo, { headTimeoutMs: 200 });
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write("GET / HTTP/1.1\r\nHost: a\r\n"); // never finishes the head
     const text = await client.readToEnd();
@@ -469,8 +389,8 @@ Deno.test("server: a slow head gets 408 and close (slowloris)", async () => {
 
 Deno.test("server: a slow body gets 408; an idle keep-alive connection closes silently", async () => {
   const { server, port } = start(echo, { bodyTimeoutMs: 200, idleTimeoutMs: 200 });
-  const slow = await Client.open(port);
-  const idle = await Client.open(port);
+  const slow = await RawClient.open(port);
+  const idle = await RawClient.open(port);
   try {
     await slow.write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
     assertMatch(await slow.readToEnd(), /^HTTP\/1\.1 408 /);
@@ -486,9 +406,9 @@ Deno.test("server: a slow body gets 408; an idle keep-alive connection closes si
 
 Deno.test("server: past the connection cap, a fast 503 with Connection: close", async () => {
   const { server, port, waitForLog } = start(echo, { maxConnections: 2 });
-  const a = await Client.open(port);
-  const b = await Client.open(port);
-  const c = await Client.open(port);
+  const a = await RawClient.open(port);
+  const b = await RawClient.open(port);
+  const c = await RawClient.open(port);
   try {
     // a and b were accepted first (in the order they connected) and are busy
     // sending a head (an idle keep-alive connection would make room)...
@@ -512,16 +432,16 @@ Deno.test("server: past the connection cap, a fast 503 with Connection: close", 
 
 Deno.test("server: at the cap, the connection idle longest in keep-alive makes room", async () => {
   const { server, port, waitForLog } = start(echo, { maxConnections: 2 });
-  const a = await Client.open(port);
-  const b = await Client.open(port);
-  let c: Client | undefined;
+  const a = await RawClient.open(port);
+  const b = await RawClient.open(port);
+  let c: RawClient | undefined;
   try {
     await a.write(GET("/a"));
     assertEquals((await a.read()).status, 200);
     await b.write(GET("/b"));
     assertEquals((await b.read()).status, 200);
     // Both are idle keep-alive connections now, a the longer: c takes its slot.
-    c = await Client.open(port);
+    c = await RawClient.open(port);
     await c.write(GET("/c"));
     assertEquals((await c.read()).body, "GET /c -");
     assert(await a.closedByServer(), "the idlest connection was closed");
@@ -538,9 +458,9 @@ Deno.test("server: at the cap, the connection idle longest in keep-alive makes r
 
 Deno.test("server: past the per-client limit, 503 for that address", async () => {
   const { server, port, waitForLog } = start(echo, { maxConnectionsPerClient: 2 });
-  const a = await Client.open(port);
-  const b = await Client.open(port);
-  const c = await Client.open(port);
+  const a = await RawClient.open(port);
+  const b = await RawClient.open(port);
+  const c = await RawClient.open(port);
   try {
     const text = await c.readToEnd();
     assertMatch(text, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
@@ -562,7 +482,7 @@ Deno.test("server: past the per-client limit, 503 for that address", async () =>
 /** Retries until a new connection is served (a closed slot is freed asynchronously). */
 async function waitForConnectionsBelowCap(port: number): Promise<void> {
   while (true) {
-    const d = await Client.open(port);
+    const d = await RawClient.open(port);
     try {
       await d.write(GET("/d", "Connection: close\r\n"));
       const r = await d.read().catch(() => null);
@@ -578,7 +498,7 @@ Deno.test("server: a throwing handler gives 500 and a log line; the connection s
     if (req.pathname === "/boom") throw new Error("kaboom");
     return { status: 200, body: "fine" };
   });
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write(GET("/boom"));
     const response = await client.read();
@@ -602,8 +522,8 @@ Deno.test("server: graceful shutdown finishes the in-flight response and closes 
     await release.promise;
     return { status: 200, body: "finished" };
   });
-  const busy = await Client.open(port);
-  const idle = await Client.open(port);
+  const busy = await RawClient.open(port);
+  const idle = await RawClient.open(port);
   try {
     // `idle` is a keep-alive connection between requests: it has served one.
     await idle.write(GET("/first"));
@@ -633,8 +553,8 @@ Deno.test("server: graceful shutdown finishes the in-flight response and closes 
 
 Deno.test("server: shutdown gives a new connection a grace period for its first request", async () => {
   const { server, port } = start();
-  const fresh = await Client.open(port);
-  const silent = await Client.open(port);
+  const fresh = await RawClient.open(port);
+  const silent = await RawClient.open(port);
   try {
     // Both are accepted (a served request on a third connection proves the
     // accept loop has run past them) but have sent nothing yet.
@@ -666,8 +586,8 @@ Deno.test("server: an AbortSignal shuts the server down", async () => {
 
 Deno.test("server: garbage from one client does not affect another", async () => {
   const { server, port } = start();
-  const good = await Client.open(port);
-  const bad = await Client.open(port);
+  const good = await RawClient.open(port);
+  const bad = await RawClient.open(port);
   try {
     await good.write(GET("/before"));
     assertEquals((await good.read()).status, 200);
@@ -677,7 +597,7 @@ Deno.test("server: garbage from one client does not affect another", async () =>
     assertMatch(await bad.readToEnd(), /^HTTP\/1\.1 400 Bad Request\r\n/);
     await good.write(GET("/after"));
     assertEquals((await good.read()).body, "GET /after -");
-    const fresh = await Client.open(port);
+    const fresh = await RawClient.open(port);
     try {
       await fresh.write(GET("/fresh"));
       assertEquals((await fresh.read()).status, 200);
@@ -696,7 +616,7 @@ Deno.test("server: a client that never reads is cut off by the write timeout", a
   const { server, port, waitForLog } = start(() => ({ status: 200, body: big }), {
     writeTimeoutMs: 200,
   });
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write(GET("/big"));
     await waitForLog(/write timed out after 200 ms/); // we never read a byte
@@ -710,7 +630,7 @@ Deno.test("server: OPTIONS * is answered by the server", async () => {
   const { server, port } = start(() => {
     throw new Error("handler must not be called");
   });
-  const client = await Client.open(port);
+  const client = await RawClient.open(port);
   try {
     await client.write("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
     const response = await client.read();
@@ -733,7 +653,7 @@ Deno.test("server: TLS with cert and key; the request URL is https", async () =>
     port: server.addr.port,
     caCerts: [cert],
   });
-  const client = new Client(conn);
+  const client = new RawClient(conn);
   try {
     await client.write(GET("/tls"));
     assertEquals((await client.read()).body, `https://localhost/tls secure=true`);
@@ -798,7 +718,7 @@ Deno.test("server: TLS handshakes that never start are cut off and their descrip
     );
     // And the server still speaks TLS.
     const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [cert] });
-    const client = new Client(conn);
+    const client = new RawClient(conn);
     await client.write(GET("/after"));
     assertEquals((await client.read()).status, 200);
     client.close();
