@@ -14,16 +14,9 @@ import { fromFileUrl } from "jsr:@std/path@1.1.6/from-file-url";
 import { isAbsolute } from "jsr:@std/path@1.1.6/is-absolute";
 import { relative } from "jsr:@std/path@1.1.6/relative";
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
-import {
-  listenOrExplain,
-  parseServerFlags,
-  runMain,
-  shutDownOnSignals,
-  StartupError,
-  UsageError,
-} from "./lib/cli.ts";
-import { AccessLog, printLogLine } from "./lib/access_log.ts";
-import { closeProgramLog, parseLogFormat } from "./lib/program_log.ts";
+import { listenOrExplain, parseServerFlags, runMain, StartupError, UsageError } from "./lib/cli.ts";
+import { printLogLine } from "./lib/access_log.ts";
+import { endProgramOutput, startProgramOutput } from "./lib/program_log.ts";
 import { listenUrl } from "./lib/net_address.ts";
 import {
   type CachingHandlerOptions,
@@ -252,22 +245,18 @@ async function main(args: string[]): Promise<void> {
   const maxFileBytes = maxFileSize === undefined ? undefined : parseByteSize(maxFileSize);
   const tls = await readTlsFlags(flags.strings.cert, flags.strings.key, root);
 
-  // Everything the program prints on stdout goes through one buffered log, in order.
-  const output = new AccessLog({ format: parseLogFormat(flags.strings["log-format"]) });
-  // Listen for signals before the port is announced, so none arrives unhandled.
-  const shutdown = new AbortController();
-  const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort(), output.log);
+  const program = startProgramOutput(flags);
   const server = listenOrExplain(flags, () =>
     serveWithTlsChecked({
       root,
       tls,
       cacheControl,
       maxFileBytes,
-      log: flags.booleans.quiet ? () => {} : output.log,
-      serverLog: output.log,
+      log: program.requestLog,
+      serverLog: program.output.log,
       port: flags.port,
       hostname: flags.hostname,
-      signal: shutdown.signal,
+      signal: program.signal,
       watch: flags.booleans.watch,
       shutdownTimeoutMs,
       fallbackIndex: DEMO_PAGE,
@@ -275,15 +264,16 @@ async function main(args: string[]): Promise<void> {
       listDirs: flags.booleans["list-dirs"],
       onListen: (addr) => {
         const url = listenUrl(tls ? "https" : "http", addr);
-        output.log(`Serving ${root} at ${url} (Cache-Control: ${cacheControl})`);
-        output.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
+        program.output.log(`Serving ${root} at ${url} (Cache-Control: ${cacheControl})`);
+        program.output.log("Open it, reload, and watch DevTools → Network: 200, then 304.");
       },
     }));
   const { drained } = await server.finished;
-  stopListeningForSignals();
+  await endProgramOutput(
+    program,
+    drained ? "Stopped." : "Stopped: the responses still being sent are cut off.",
+  );
   // Deno.serve cannot close a connection in mid-response; ending the process does.
-  output.log(drained ? "Stopped." : "Stopped: the responses still being sent are cut off.");
-  await closeProgramLog(output);
   if (!drained) Deno.exit(0);
 }
 

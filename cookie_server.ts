@@ -14,16 +14,9 @@
  *
  * @module
  */
-import { AccessLog, printLogLine } from "./lib/access_log.ts";
-import { closeProgramLog, parseLogFormat } from "./lib/program_log.ts";
-import {
-  listenOrExplain,
-  parseServerFlags,
-  runMain,
-  shutDownOnSignals,
-  StartupError,
-  UsageError,
-} from "./lib/cli.ts";
+import { printLogLine } from "./lib/access_log.ts";
+import { endProgramOutput, startProgramOutput } from "./lib/program_log.ts";
+import { listenOrExplain, parseServerFlags, runMain, StartupError, UsageError } from "./lib/cli.ts";
 import { type Http1Limits, type Http1Server, serveHttp1 } from "./lib/http1/mod.ts";
 import { listenUrl } from "./lib/net_address.ts";
 import {
@@ -145,6 +138,50 @@ async function main(args: string[]): Promise<void> {
   }
   const { cert: certFile, key: keyFile, store: storeSpec } = flags.strings;
   const newSessionsPerMinute = positiveNumber(flags.strings["new-sessions-per-minute"]);
+  checkFlagCombinations(certFile, keyFile, storeSpec);
+  const tls = certFile && keyFile
+    ? { cert: await readPemFile("--cert", certFile), key: await readPemFile("--key", keyFile) }
+    : undefined;
+
+  const { store, notice } = await openStoreOrExplain(storeSpec);
+  if (notice) console.warn(`warning: ${notice}`);
+
+  const program = startProgramOutput(flags);
+  let server: Http1Server;
+  try {
+    server = listenOrExplain(flags, () =>
+      serveCookies({
+        signal: program.signal,
+        log: program.requestLog,
+        port: flags.port,
+        hostname: flags.hostname,
+        store,
+        tls,
+        newSessionsPerMinute,
+        onListen: (addr) => {
+          program.output.log(
+            `Cookie server listening on ${listenUrl(tls ? "https" : "http", addr)} ` +
+              `(sessions: ${store.description})`,
+          );
+        },
+      }));
+  } catch (error) {
+    program.stopListeningForSignals();
+    store.close();
+    throw explainTlsError(error, certFile, keyFile);
+  }
+
+  await server.finished;
+  store.close();
+  await endProgramOutput(program, "Stopped.");
+}
+
+/** `--cert` and `--key` go together; a `--store` other than memory needs Deno KV. */
+function checkFlagCombinations(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  storeSpec: string | undefined,
+): void {
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new UsageError("--cert and --key go together");
   }
@@ -153,47 +190,6 @@ async function main(args: string[]): Promise<void> {
       `--store ${storeSpec} needs Deno KV: run with --unstable-kv, or use --store memory`,
     );
   }
-  const tls = certFile && keyFile
-    ? { cert: await readPemFile("--cert", certFile), key: await readPemFile("--key", keyFile) }
-    : undefined;
-
-  const { store, notice } = await openStoreOrExplain(storeSpec);
-  if (notice) console.warn(`warning: ${notice}`);
-
-  // Everything the program prints on stdout goes through one buffered log, in order.
-  const output = new AccessLog({ format: parseLogFormat(flags.strings["log-format"]) });
-  // Listen for signals before the port is announced, so none arrives unhandled.
-  const shutdown = new AbortController();
-  const stopListeningForSignals = shutDownOnSignals(() => shutdown.abort(), output.log);
-  let server: Http1Server;
-  try {
-    server = listenOrExplain(flags, () =>
-      serveCookies({
-        signal: shutdown.signal,
-        log: flags.booleans.quiet ? () => {} : output.log,
-        port: flags.port,
-        hostname: flags.hostname,
-        store,
-        tls,
-        newSessionsPerMinute,
-        onListen: (addr) => {
-          output.log(
-            `Cookie server listening on ${listenUrl(tls ? "https" : "http", addr)} ` +
-              `(sessions: ${store.description})`,
-          );
-        },
-      }));
-  } catch (error) {
-    stopListeningForSignals();
-    store.close();
-    throw explainTlsError(error, certFile, keyFile);
-  }
-
-  await server.finished;
-  stopListeningForSignals();
-  store.close();
-  output.log("Stopped.");
-  await closeProgramLog(output);
 }
 
 /**

@@ -4,8 +4,7 @@
  * change monitor (as `caching_server.ts` runs it) a request for an unchanged
  * file does no I/O; without one, every request costs a `stat`.
  */
-import { ChangeMonitor } from "../lib/caching/change_monitor.ts";
-import { createCachingHandler } from "../lib/caching/handler.ts";
+import { ChangeMonitor, createCachingHandler } from "../lib/caching/mod.ts";
 
 const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "caching_bench_" }));
 const page = "<!doctype html><title>bench</title>" + "x".repeat(2000);

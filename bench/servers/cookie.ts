@@ -8,8 +8,7 @@
  * prints `listening PORT`.
  */
 import { serveCookies } from "../../cookie_server.ts";
-import { createWebCookieApp } from "../../lib/sessions/app.ts";
-import { openSessionStore } from "../../lib/sessions/open_store.ts";
+import { createWebCookieApp, openSessionStore } from "../../lib/sessions/mod.ts";
 
 const [server, storeSpec] = Deno.args;
 const { store } = await openSessionStore(storeSpec);

@@ -15,6 +15,7 @@
  */
 import { join } from "jsr:@std/path@1.1.6/join";
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
+import { escapeHtml } from "../html.ts";
 
 /** One line of a listing. */
 export interface ListedEntry {
@@ -187,17 +188,4 @@ function listingRow({ name, isDirectory, size, mtimeMs }: ListedEntry): string {
 /** `2026-12-02 07:00:00 UTC`: to the second, like `Last-Modified`. */
 function formatUtc(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Text safe in HTML content and in quoted attribute values. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character]);
 }

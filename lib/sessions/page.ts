@@ -5,6 +5,7 @@
  * @module
  */
 import type { Session } from "./session.ts";
+import { escapeHtml } from "../html.ts";
 
 /** How the server came to its greeting; each case is explained on the page. */
 export type VisitOutcome =
@@ -43,19 +44,6 @@ export interface PageContext {
 
 /** The context, and the answered `Set-Cookie` as HTML, made once per page. */
 type Rendering = PageContext & { setCookieHtml: string };
-
-const ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Escapes text for HTML element content and quoted attributes. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
 
 /**
  * Code as HTML that wraps only at spaces: browsers also break lines after a
