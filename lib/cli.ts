@@ -8,6 +8,7 @@
  * @module
  */
 import { parseArgs } from "jsr:@std/cli@1.0.32/parse-args";
+import { formatHostPort } from "./net_address.ts";
 
 /**
  * Thrown for a bad command line; {@linkcode runMain} prints it on one line and exits with code 2.
@@ -214,7 +215,7 @@ export function describeListenError(error: unknown, target: ListenTarget): strin
       "0.0.0.0 (every interface) or a name that resolves to an address of this machine";
   }
   if (error instanceof Deno.errors.NotCapable) {
-    return `no permission to listen on ${hostname}:${port}: run again with --allow-net`;
+    return `no permission to listen on ${formatHostPort(target)}: run again with --allow-net`;
   }
   if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
     return `${portName}: ports below 1024 need administrator rights here; ` +

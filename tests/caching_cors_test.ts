@@ -3,9 +3,8 @@
  * and, over real sockets, the fields on every response with `cors: true`.
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { join } from "jsr:@std/path@1.1.6/join";
-import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
 import { answerOptions, CORS_RESPONSE_FIELDS } from "../lib/caching/cors.ts";
+import { withCachingServer } from "./support/caching_server.ts";
 
 const EXPOSED = "ETag, Last-Modified, Content-Range, Accept-Ranges";
 
@@ -83,37 +82,6 @@ Deno.test("CORS_RESPONSE_FIELDS: any origin, validators and range fields readabl
   });
 });
 
-/**
- * Serves a fresh root holding `files` on port 0 with `options`, runs `test`
- * with the origin and the access log, then stops the server and removes the root.
- */
-async function withServer(
-  files: Record<string, string>,
-  options: Partial<ServeCachingOptions>,
-  test: (origin: string, log: string[]) => Promise<void>,
-): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "caching_cors_test_" });
-  for (const [name, content] of Object.entries(files)) {
-    await Deno.writeTextFile(join(root, name), content);
-  }
-  const log: string[] = [];
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = serveCaching({
-    root,
-    port: 0,
-    log: (line) => log.push(line),
-    onListen: listening.resolve,
-    ...options,
-  });
-  try {
-    const { port } = await listening.promise;
-    await test(`http://127.0.0.1:${port}`, log);
-  } finally {
-    await server.shutdown();
-    await Deno.remove(root, { recursive: true });
-  }
-}
-
 async function request(url: string, init: RequestInit = {}) {
   const response = await fetch(url, init);
   return { status: response.status, headers: response.headers, body: await response.text() };
@@ -122,7 +90,7 @@ async function request(url: string, init: RequestInit = {}) {
 const FROM_APP = { origin: "https://app.example" };
 
 Deno.test("--cors: 200, 206, 304, 412, 416 and 404 all carry Allow-Origin * and Expose-Headers, and no Vary", async () => {
-  await withServer({ "data.txt": "0123456789" }, { cors: true }, async (origin) => {
+  await withCachingServer({ "data.txt": "0123456789" }, { cors: true }, async ({ origin }) => {
     const full = await request(`${origin}/data.txt`, { headers: FROM_APP });
     const etag = full.headers.get("etag")!;
     const cases: [Record<string, string>, number, string][] = [
@@ -148,7 +116,7 @@ Deno.test("--cors: 200, 206, 304, 412, 416 and 404 all carry Allow-Origin * and 
 });
 
 Deno.test("--cors: a request without Origin gets the same fields (a shared cache may store it for anyone)", async () => {
-  await withServer({ "data.txt": "0123456789" }, { cors: true }, async (origin) => {
+  await withCachingServer({ "data.txt": "0123456789" }, { cors: true }, async ({ origin }) => {
     const { headers } = await request(`${origin}/data.txt`);
     assertEquals(headers.get("access-control-allow-origin"), "*");
     assertEquals(headers.get("access-control-expose-headers"), EXPOSED);
@@ -156,7 +124,7 @@ Deno.test("--cors: a request without Origin gets the same fields (a shared cache
 });
 
 Deno.test("--cors: a preflight gets 204 and no body; OPTIONS otherwise gets Allow; other methods 405 with OPTIONS in Allow", async () => {
-  await withServer({ "data.txt": "0123456789" }, { cors: true }, async (origin, log) => {
+  await withCachingServer({ "data.txt": "0123456789" }, { cors: true }, async ({ origin, log }) => {
     const preflight = await request(`${origin}/data.txt`, {
       method: "OPTIONS",
       headers: {
@@ -185,7 +153,7 @@ Deno.test("--cors: a preflight gets 204 and no body; OPTIONS otherwise gets Allo
 });
 
 Deno.test("without --cors: no CORS fields, and OPTIONS is 405 like any other method", async () => {
-  await withServer({ "data.txt": "0123456789" }, {}, async (origin) => {
+  await withCachingServer({ "data.txt": "0123456789" }, {}, async ({ origin }) => {
     const { headers } = await request(`${origin}/data.txt`, { headers: FROM_APP });
     assertEquals(headers.get("access-control-allow-origin"), null);
     const preflight = await request(`${origin}/data.txt`, {

@@ -12,50 +12,8 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { join } from "jsr:@std/path@1.1.6/join";
-import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
 import { sha256Tag } from "./support/sha256_tag.ts";
-
-interface ListingServer {
-  origin: string;
-  root: string;
-  log: string[];
-  /** Runs `change`, then waits until the server has been told of it. */
-  edit(change: () => Promise<void>): Promise<void>;
-}
-
-/** Serves a fresh root holding `files` (parents created) on port 0, runs `test`, cleans up. */
-async function withServer(
-  files: Record<string, string>,
-  options: Partial<ServeCachingOptions>,
-  test: (server: ListingServer) => Promise<void>,
-): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "caching_listing_test_" });
-  for (const [name, content] of Object.entries(files)) {
-    await Deno.mkdir(join(root, name, ".."), { recursive: true });
-    await Deno.writeTextFile(join(root, name), content);
-  }
-  const log: string[] = [];
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = serveCaching({
-    root,
-    port: 0,
-    log: (line) => log.push(line),
-    onListen: listening.resolve,
-    ...options,
-  });
-  const edit = async (change: () => Promise<void>) => {
-    const seen = server.nextChange();
-    await change();
-    await seen;
-  };
-  try {
-    const { port } = await listening.promise;
-    await test({ origin: `http://127.0.0.1:${port}`, root, log, edit });
-  } finally {
-    await server.shutdown();
-    await Deno.remove(root, { recursive: true });
-  }
-}
+import { withCachingServer } from "./support/caching_server.ts";
 
 async function get(url: string, init: RequestInit = {}) {
   const response = await fetch(url, { redirect: "manual", ...init });
@@ -70,7 +28,7 @@ const FILES = {
 };
 
 Deno.test("--list-dirs: a directory without index.html is listed, with a strong ETag of the page", async () => {
-  await withServer(FILES, { listDirs: true }, async ({ origin, log }) => {
+  await withCachingServer(FILES, { listDirs: true }, async ({ origin, log }) => {
     const { status, headers, body } = await get(`${origin}/docs/`);
     assertEquals(status, 200);
     assertEquals(headers.get("content-type"), "text/html; charset=UTF-8");
@@ -88,7 +46,7 @@ Deno.test("--list-dirs: a directory without index.html is listed, with a strong 
 });
 
 Deno.test("--list-dirs: reload of an unchanged directory is 304; a new file makes a new ETag", async () => {
-  await withServer(FILES, { listDirs: true }, async ({ origin, root, edit }) => {
+  await withCachingServer(FILES, { listDirs: true }, async ({ origin, root, edit }) => {
     const first = await get(`${origin}/docs/`);
     const etag = first.headers.get("etag")!;
     const reload = await get(`${origin}/docs/`, { headers: { "if-none-match": etag } });
@@ -107,7 +65,7 @@ Deno.test("--list-dirs: reload of an unchanged directory is 304; a new file make
 });
 
 Deno.test("--list-dirs without watching: a touched file changes the listing's ETag too", async () => {
-  await withServer(FILES, { listDirs: true, watch: false }, async ({ origin, root }) => {
+  await withCachingServer(FILES, { listDirs: true, watch: false }, async ({ origin, root }) => {
     const etag = (await get(`${origin}/docs/`)).headers.get("etag")!;
     assertEquals(
       (await get(`${origin}/docs/`, { headers: { "if-none-match": etag } })).status,
@@ -122,7 +80,7 @@ Deno.test("--list-dirs without watching: a touched file changes the listing's ET
 
 Deno.test("--list-dirs: names are escaped in the page on the wire", async () => {
   const files = { "files/<img src=x onerror=alert(1)>.txt": "x", 'files/a&b "c".txt': "y" };
-  await withServer(files, { listDirs: true }, async ({ origin }) => {
+  await withCachingServer(files, { listDirs: true }, async ({ origin }) => {
     const { status, body } = await get(`${origin}/files/`);
     assertEquals(status, 200);
     assertFalse(body.includes("<img"), "a name must never become markup");
@@ -136,7 +94,7 @@ Deno.test("--list-dirs: names are escaped in the page on the wire", async () => 
 
 Deno.test("--list-dirs: index.html wins, /dir redirects, hidden directories stay 404, HEAD has no body", async () => {
   const files = { ...FILES, "site/index.html": "<p>home</p>" };
-  await withServer(files, { listDirs: true }, async ({ origin }) => {
+  await withCachingServer(files, { listDirs: true }, async ({ origin }) => {
     assertEquals((await get(`${origin}/site/`)).body, "<p>home</p>");
     const redirect = await get(`${origin}/docs`);
     assertEquals([redirect.status, redirect.headers.get("location")], [301, "docs/"]);
@@ -156,7 +114,7 @@ Deno.test("--list-dirs: index.html wins, /dir redirects, hidden directories stay
 });
 
 Deno.test("without --list-dirs: a directory without index.html is still 404", async () => {
-  await withServer(FILES, {}, async ({ origin }) => {
+  await withCachingServer(FILES, {}, async ({ origin }) => {
     const { status, body } = await get(`${origin}/docs/`);
     assertEquals(status, 404);
     assert(!body.includes("guide.txt"));

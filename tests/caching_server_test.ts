@@ -12,69 +12,23 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { join } from "jsr:@std/path@1.1.6/join";
-import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
+import { type ServeCachingOptions } from "../caching_server.ts";
 import { FileCache } from "../lib/caching/file_cache.ts";
 import { isUnchanged } from "../lib/caching/file_version.ts";
 import { formatHttpDate, parseHttpDate } from "../lib/http_date.ts";
 import { exchange, parseResponses } from "./support/raw_http.ts";
 import { sha256Tag } from "./support/sha256_tag.ts";
+import { type CachingTestServer, withCachingServer } from "./support/caching_server.ts";
 
 const PAGE = "<!doctype html><title>test</title><p>Hello, caching!</p>\n";
 
-interface TestServer {
-  /** `http://127.0.0.1:PORT` */
-  origin: string;
-  port: number;
-  /** The directory served. */
-  root: string;
-  /** Access-log lines written so far. */
-  log: string[];
-  /**
-   * Runs `change` on the files, then, when the server watches the root, waits
-   * for its report of the change: a change is guaranteed to be seen by the
-   * requests that start after the server was told of it.
-   */
-  edit(change: () => Promise<void>): Promise<void>;
-}
-
-/**
- * Writes `files` into a fresh root directory (inside a fresh parent, so tests
- * can put files "outside the root"), serves it on port 0, runs `test`, then
- * shuts the server down and removes the directories.
- */
-async function withServer(
+/** Serves `files` as {@linkcode withCachingServer} does, the options last. */
+function withServer(
   files: Record<string, string>,
-  test: (server: TestServer) => Promise<void>,
+  test: (server: CachingTestServer) => Promise<void>,
   options: Partial<ServeCachingOptions> = {},
 ): Promise<void> {
-  const parent = await Deno.makeTempDir({ prefix: "caching_server_test_" });
-  const root = join(parent, "site");
-  await Deno.mkdir(root);
-  for (const [name, content] of Object.entries(files)) {
-    await Deno.mkdir(join(root, name, ".."), { recursive: true });
-    await Deno.writeTextFile(join(root, name), content);
-  }
-  const log: string[] = [];
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = serveCaching({
-    root,
-    port: 0,
-    log: (line) => log.push(line),
-    onListen: listening.resolve,
-    ...options,
-  });
-  const edit = async (change: () => Promise<void>) => {
-    const seen = server.nextChange();
-    await change();
-    await seen;
-  };
-  try {
-    const { port } = await listening.promise;
-    await test({ origin: `http://127.0.0.1:${port}`, port, root, log, edit });
-  } finally {
-    await server.shutdown();
-    await Deno.remove(parent, { recursive: true });
-  }
+  return withCachingServer(files, options, test);
 }
 
 /** Fetches and reads the whole body, so no response is left unconsumed. */

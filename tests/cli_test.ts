@@ -71,6 +71,14 @@ Deno.test("describeListenError: one line for each ordinary mistake, nothing for 
   }
 });
 
+Deno.test("describeListenError: an IPv6 host is bracketed before its port", () => {
+  const target = { hostname: "::1", port: 8080, portSource: "--port" as const };
+  assertEquals(
+    describeListenError(new Deno.errors.NotCapable("Requires net access"), target),
+    "no permission to listen on [::1]:8080: run again with --allow-net",
+  );
+});
+
 Deno.test("both servers exit with code 1 and a hint when the port is taken", async () => {
   using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = String(taken.addr.port);

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { formatHostPort } from "../net_address.ts";
 
 /** How long a shutdown waits for responses in flight by default: 30 s. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -116,8 +117,7 @@ export class ServeLoop {
   constructor(options: ServeLoopOptions) {
     this.#options = options;
     this.addr = this.#serve(options.port, options.onListen ?? (() => {})).addr;
-    const { hostname, port } = this.addr;
-    this.#where = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+    this.#where = formatHostPort(this.addr);
   }
 
   /** Resolves once a shutdown has ended. */
