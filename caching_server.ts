@@ -193,7 +193,9 @@ Options:
   --cache-control VALUE  Cache-Control for files (default "no-cache": browsers
                          revalidate on every load, so reloads show the 304)
   --max-file-size SIZE   largest file served, in bytes or with K, M or G
-                         (default 64M); every file is held in memory whole
+                         (default: no limit)
+  --stream-above SIZE    files larger than this are streamed from disk, not
+                         held in memory (default 16M)
   --no-watch             check files with stat on every request instead of
                          watching the root for changes (for network file
                          systems, where change events may not arrive)
@@ -227,6 +229,7 @@ async function main(args: string[]): Promise<void> {
       "log-format",
       "max-file-size",
       "shutdown-timeout",
+      "stream-above",
     ],
     boolean: ["quiet", "cors", "list-dirs"],
     negatable: ["watch"],
@@ -241,8 +244,8 @@ async function main(args: string[]): Promise<void> {
   const cacheControl = parseCacheControl(flags.strings["cache-control"] ?? "no-cache");
   const shutdownTimeoutMs = parseSeconds("--shutdown-timeout", flags.strings["shutdown-timeout"]);
 
-  const maxFileSize = flags.strings["max-file-size"];
-  const maxFileBytes = maxFileSize === undefined ? undefined : parseByteSize(maxFileSize);
+  const maxFileBytes = parseByteSize("--max-file-size", flags.strings["max-file-size"]);
+  const streamAboveBytes = parseByteSize("--stream-above", flags.strings["stream-above"]);
   const tls = await readTlsFlags(flags.strings.cert, flags.strings.key, root);
 
   const program = startProgramOutput(flags);
@@ -252,6 +255,7 @@ async function main(args: string[]): Promise<void> {
       tls,
       cacheControl,
       maxFileBytes,
+      streamAboveBytes,
       log: program.requestLog,
       serverLog: program.output.log,
       port: flags.port,
@@ -297,12 +301,13 @@ function parseSeconds(flag: string, value: string | undefined): number | undefin
   return Number(value) * 1000;
 }
 
-/** `--max-file-size`: whole bytes, or a number of K, M or G (powers of 1024). */
-function parseByteSize(text: string): number {
+/** A size flag: whole bytes, or a number of K, M or G (powers of 1024). */
+function parseByteSize(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
   const match = /^(\d+)([KMG]?)(?:i?B)?$/i.exec(text);
   const bytes = match && Number(match[1]) * 1024 ** " KMG".indexOf(match[2].toUpperCase() || " ");
   if (!bytes || !Number.isSafeInteger(bytes)) {
-    throw new UsageError(`--max-file-size ${text}: expected a size such as 1048576, 200M or 2G`);
+    throw new UsageError(`${flag} ${text}: expected a size such as 1048576, 200M or 2G`);
   }
   return bytes;
 }

@@ -181,3 +181,31 @@ Deno.test("--max-file-size sets the largest file served; a bad size is a usage e
   assertEquals(code, 2);
   assertStringIncludes(stderr, "--max-file-size lots");
 });
+
+Deno.test("--stream-above sets the size past which files are streamed from disk", async () => {
+  const root = await Deno.makeTempDir({ prefix: "caching_cli_test_" });
+  await Deno.writeTextFile(join(root, "big.txt"), "x".repeat(4096));
+  const server = new ServerProcess([
+    ...PERMISSIONS,
+    SERVER.href,
+    "--port",
+    "0",
+    "--root",
+    root,
+    "--stream-above",
+    "1K",
+  ]);
+  try {
+    const origin = `http://127.0.0.1:${await server.port()}`;
+    assertEquals((await (await fetch(`${origin}/big.txt`)).text()).length, 4096);
+    await server.waitForLine(/GET \/big\.txt 200 .*hashed in one streaming pass/);
+    server.drainOutput();
+  } finally {
+    server.kill("SIGTERM");
+    await server.finish();
+    await Deno.remove(root, { recursive: true });
+  }
+  const { code, stderr } = await run(["--stream-above", "lots"]);
+  assertEquals(code, 2);
+  assertStringIncludes(stderr, "--stream-above lots");
+});

@@ -281,7 +281,7 @@ Deno.test("a racily clean file is read again once a second has passed, not on ev
     }
     assertEquals(cache.lookup(path, info, now + 1000), undefined, "a second later, read again");
     const second = await cache.load(path, info);
-    assertEquals(new TextDecoder().decode(second.body), "version B");
+    assertEquals(new TextDecoder().decode(second.body!), "version B");
     assertNotEquals(second.etag, first.etag);
   } finally {
     await Deno.remove(root, { recursive: true });
@@ -506,7 +506,7 @@ Deno.test("the file cache stays within its byte budget and still serves every fi
     }
     for (const name of ["a", "b", "c", "a"]) {
       const version = await cache.load(join(root, name), await Deno.stat(join(root, name)));
-      assertEquals(new TextDecoder().decode(version.body), name.repeat(100));
+      assertEquals(new TextDecoder().decode(version.body!), name.repeat(100));
       assert(cache.size <= 250, `cache holds ${cache.size} bytes`);
     }
     assertEquals(cache.size, 200, "two of the three files fit");

@@ -12,18 +12,30 @@
  * versions cached longest ago are dropped (and simply read again when next
  * asked for). Nothing else in the server keeps a version, so the budget bounds
  * the memory that file contents take, apart from responses still being sent.
+ * Files above a size threshold are not held at all: their version is the
+ * `ETag` of one streaming hashing pass with the `stat` it belongs to, and
+ * responses stream the bytes from disk (`streamed_file.ts`).
  *
  * @module
  */
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
 import {
   createFileVersion,
+  createStreamedVersion,
   type FileSignature,
   type FileVersion,
   isRacy,
   isUnchanged,
 } from "./file_version.ts";
-import { readInsideRoot } from "./verified_read.ts";
+import { hashOpenFile } from "./streamed_file.ts";
+import {
+  closeDescriptor,
+  type OpenedFile,
+  openInsideRoot,
+  readToEnd,
+  tooLarge,
+  UnservableFileError,
+} from "./verified_read.ts";
 
 export type { FileSignature, FileVersion };
 
@@ -40,6 +52,25 @@ export type { FileSignature, FileVersion };
 export const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
 
 /**
+ * Default {@linkcode FileCacheOptions.streamAboveBytes}: files up to 16 MiB
+ * are held in memory, larger ones streamed from disk.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { DEFAULT_STREAM_ABOVE_BYTES } from "./file_cache.ts";
+ * assertEquals(DEFAULT_STREAM_ABOVE_BYTES, 16 * 2 ** 20);
+ * ```
+ */
+export const DEFAULT_STREAM_ABOVE_BYTES = 16 * 2 ** 20;
+
+/**
+ * What a streamed version counts against the byte budget: it holds no file
+ * bytes, only its validators and response fields.
+ */
+const STREAMED_ENTRY_BYTES = 1024;
+
+/**
  * How often a racily clean version (see {@linkcode isRacy}) is read again:
  * once per ctime second at most, whatever the request rate. The read after
  * that second has passed is no longer racy, so each write costs at most two
@@ -51,8 +82,14 @@ const RACY_RECHECK_MS = 1000;
 export interface FileCacheOptions {
   /** Most bytes of file content kept at once. Default {@linkcode DEFAULT_CACHE_BYTES}. */
   maxBytes?: number;
-  /** Largest file read at all; larger ones are refused with 403. Default: `maxBytes`. */
+  /** Largest file served at all; larger ones are refused with 403. Default: no limit. */
   maxFileBytes?: number;
+  /**
+   * Files larger than this are never held in memory: they are hashed in one
+   * streaming pass per version, and each response reads them from disk.
+   * Default {@linkcode DEFAULT_STREAM_ABOVE_BYTES}, and at most `maxBytes`.
+   */
+  streamAboveBytes?: number;
   /** `Cache-Control` of the versions' responses. Default `no-cache`. */
   cacheControl?: string;
   /** Fields every response of every version carries (CORS's, when on). */
@@ -89,7 +126,7 @@ interface CachedFile {
  * const cache = new FileCache(root);
  * const info = await Deno.stat(`${root}/a.txt`);
  * const version = cache.lookup(`${root}/a.txt`, info) ?? await cache.load(`${root}/a.txt`, info);
- * assertEquals(version.body.length, 5);
+ * assertEquals(version.size, 5);
  * assertEquals(cache.size, 5);
  * await Deno.remove(root, { recursive: true });
  * ```
@@ -104,9 +141,10 @@ export class FileCache {
   readonly #byKey = new Map<string, CachedFile>();
   readonly #byRealPath = new Map<string, CachedFile>();
   readonly #loading = new Map<string, Promise<FileVersion>>();
+  readonly #streamAboveBytes: number;
   #bytes = 0;
-  /** Counts {@linkcode FileCache.invalidate} calls, so a read that overlapped one is not kept. */
-  #invalidations = 0;
+  /** Reads in flight; an invalidation of their file marks them, so what they read is not kept. */
+  readonly #reads = new Set<ReadInFlight>();
 
   /**
    * Creates an empty cache for files under `realRoot`.
@@ -118,7 +156,11 @@ export class FileCache {
   constructor(realRoot: string, options: FileCacheOptions = {}) {
     this.#realRoot = realRoot;
     this.#maxBytes = options.maxBytes ?? DEFAULT_CACHE_BYTES;
-    this.#maxFileBytes = options.maxFileBytes ?? this.#maxBytes;
+    this.#maxFileBytes = options.maxFileBytes ?? Number.POSITIVE_INFINITY;
+    this.#streamAboveBytes = Math.min(
+      options.streamAboveBytes ?? DEFAULT_STREAM_ABOVE_BYTES,
+      this.#maxBytes,
+    );
     this.#cacheControl = options.cacheControl ?? "no-cache";
     this.#responseFields = options.responseFields ?? [];
   }
@@ -164,6 +206,8 @@ export class FileCache {
    * @param info A `stat` of `path`, naming the file to share reads of.
    * @throws {UnservableFileError} when the file opened is outside the root,
    *   hidden, not a regular file or too large.
+   * @throws {FileKeepsChangingError} when a file to stream changed during
+   *   every hashing pass.
    */
   load(path: string, info: Deno.FileInfo): Promise<FileVersion> {
     const key = fileKey(path, info.dev, info.ino);
@@ -184,7 +228,13 @@ export class FileCache {
    * @param realPaths Absolute paths under the root, as file-system events give them.
    */
   invalidate(realPaths: readonly string[]): void {
-    this.#invalidations++;
+    for (const read of this.#reads) {
+      if (
+        read.realPath === undefined || realPaths.some((path) => isAtOrBelow(read.realPath!, path))
+      ) {
+        read.stale = true;
+      }
+    }
     for (const realPath of realPaths) {
       const exact = this.#byRealPath.get(realPath);
       if (exact !== undefined) {
@@ -199,30 +249,55 @@ export class FileCache {
   }
 
   async #read(path: string): Promise<FileVersion> {
-    const invalidationsBefore = this.#invalidations;
-    const readAtMs = Date.now();
-    const { realPath, info, body } = await readInsideRoot(
-      path,
-      this.#realRoot,
-      this.#maxFileBytes,
-    );
-    const signature = {
-      size: info.size,
-      mtimeMs: info.mtimeMs,
-      ctimeMs: info.ctimeMs,
-      dev: info.dev,
-      ino: info.ino,
-    };
-    const version = await createFileVersion(body, realPath, info.mtimeMs, signature, {
-      cacheControl: this.#cacheControl,
-      responseFields: this.#responseFields,
-    });
-    if (this.#invalidations === invalidationsBefore) {
-      const key = fileKey(path, info.dev, info.ino);
-      const racy = isRacy(signature, readAtMs);
-      this.#remember({ realPath, key, version, readAtMs, racy });
+    const read: ReadInFlight = { realPath: undefined, stale: false };
+    this.#reads.add(read);
+    try {
+      const readAtMs = Date.now();
+      const opened = openInsideRoot(path, this.#realRoot);
+      read.realPath = opened.realPath;
+      let version: FileVersion;
+      try {
+        version = await this.#versionOf(opened);
+      } finally {
+        await closeDescriptor(opened.fd);
+      }
+      if (!read.stale) {
+        const key = fileKey(path, opened.info.dev, opened.info.ino);
+        const racy = isRacy(version.stat, readAtMs);
+        this.#remember({ realPath: opened.realPath, key, version, readAtMs, racy });
+      }
+      return version;
+    } finally {
+      this.#reads.delete(read);
     }
-    return version;
+  }
+
+  /** Reads and hashes an open file: whole into memory, or in a streaming pass when large. */
+  async #versionOf({ fd, realPath, info }: OpenedFile): Promise<FileVersion> {
+    if (info.size > this.#maxFileBytes) {
+      throw new UnservableFileError(403, tooLarge(info.size, this.#maxFileBytes));
+    }
+    const options = { cacheControl: this.#cacheControl, responseFields: this.#responseFields };
+    if (info.size <= this.#streamAboveBytes) {
+      const body = await readToEnd(fd, info.size, this.#streamAboveBytes).catch((error) => {
+        // Grown past the threshold while read: it is hashed as a large file instead.
+        if (error instanceof UnservableFileError) return undefined;
+        throw error;
+      });
+      if (body !== undefined) {
+        return await createFileVersion(body, realPath, info.mtimeMs, info, options);
+      }
+    }
+    const hashed = await hashOpenFile(fd, realPath);
+    if (hashed.info.size > this.#maxFileBytes) {
+      throw new UnservableFileError(403, tooLarge(hashed.info.size, this.#maxFileBytes));
+    }
+    return createStreamedVersion(
+      { realPath, realRoot: this.#realRoot },
+      hashed.etag,
+      hashed.info,
+      options,
+    );
   }
 
   #remember(entry: CachedFile): void {
@@ -230,7 +305,7 @@ export class FileCache {
     if (previous !== undefined) this.#forget(previous);
     const sameFile = this.#byKey.get(entry.key);
     if (sameFile !== undefined) this.#forget(sameFile);
-    const size = entry.version.body.length;
+    const size = heldBytes(entry.version);
     if (size > this.#maxBytes) return;
     for (const oldest of this.#byKey.values()) {
       if (this.#bytes + size <= this.#maxBytes) break;
@@ -245,7 +320,7 @@ export class FileCache {
     if (this.#byKey.get(entry.key) !== entry) return;
     this.#byKey.delete(entry.key);
     this.#byRealPath.delete(entry.realPath);
-    this.#bytes -= entry.version.body.length;
+    this.#bytes -= heldBytes(entry.version);
   }
 }
 
@@ -264,6 +339,21 @@ export class FileCache {
  */
 export function fileKey(path: string, dev: number | null, ino: number | null): string {
   return ino === null ? path : `${dev}:${ino}`;
+}
+
+/** A read in flight: the real path once opened, and whether an invalidation made it stale. */
+interface ReadInFlight {
+  realPath: string | undefined;
+  stale: boolean;
+}
+
+/** What a version counts against the byte budget. */
+function heldBytes(version: FileVersion): number {
+  return version.body?.length ?? STREAMED_ENTRY_BYTES;
+}
+
+function isAtOrBelow(path: string, ancestor: string): boolean {
+  return path === ancestor || path.startsWith(ancestor + SEPARATOR);
 }
 
 /** A racily clean entry whose last read is a recheck interval old. */

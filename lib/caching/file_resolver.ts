@@ -11,6 +11,7 @@
 import { join } from "jsr:@std/path@1.1.6/join";
 import type { ChangeMonitor } from "./change_monitor.ts";
 import { DEFAULT_CACHE_BYTES, FileCache, fileKey } from "./file_cache.ts";
+import { FileKeepsChangingError } from "./streamed_file.ts";
 import { ListingVersions } from "./listing_versions.ts";
 import {
   createFileVersion,
@@ -48,8 +49,10 @@ export type Resolution =
 export interface FileResolverOptions {
   /** Directory to serve. Files outside it, also via symbolic links, are never served. */
   root: string;
-  /** Largest file served; larger ones are refused with 403. */
-  maxFileBytes: number;
+  /** Largest file served; larger ones are refused with 403. Default: no limit. */
+  maxFileBytes?: number;
+  /** Files larger than this are streamed from disk, not held in memory (see `FileCache`). */
+  streamAboveBytes?: number;
   /** `Cache-Control` of every file response. Default `no-cache`. */
   cacheControl?: string;
   /** Byte budget of the file cache. Default {@linkcode DEFAULT_CACHE_BYTES}. */
@@ -102,7 +105,7 @@ const FROM_MEMORY = "no file event since last checked: no disk access";
  * await Deno.writeTextFile(`${root}/a.txt`, "hello");
  * const resolver = new FileResolver({ root, maxFileBytes: 1024 });
  * const found = await resolver.resolve("http://localhost/a.txt", "/a.txt");
- * assertEquals(found.kind === "version" && found.version.body.length, 5);
+ * assertEquals(found.kind === "version" && found.version.size, 5);
  * assertEquals((await resolver.resolve("http://localhost/b.txt", "/b.txt")).kind, "refusal");
  * await Deno.remove(root, { recursive: true });
  * ```
@@ -125,12 +128,13 @@ export class FileResolver {
    */
   constructor(options: FileResolverOptions) {
     this.#root = Deno.realPathSync(options.root);
-    this.#maxFileBytes = options.maxFileBytes;
+    this.#maxFileBytes = options.maxFileBytes ?? Number.POSITIVE_INFINITY;
     const cacheControl = options.cacheControl ?? "no-cache";
     const { responseFields, changes } = options;
     this.#cache = new FileCache(this.#root, {
       maxBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
       maxFileBytes: this.#maxFileBytes,
+      streamAboveBytes: options.streamAboveBytes,
       cacheControl,
       responseFields,
     });
@@ -146,6 +150,17 @@ export class FileResolver {
   /** Bytes of file content the cache holds. */
   get cachedBytes(): number {
     return this.#cache.size;
+  }
+
+  /**
+   * Forgets the version of the file at `realPath`: the next request for it
+   * reads it again. For a response that found the file changed since its
+   * version was read, before a file-system event said so.
+   *
+   * @param realPath The file's real path, as a version's `file` gives it.
+   */
+  forget(realPath: string): void {
+    this.#cache.invalidate([realPath]);
   }
 
   /**
@@ -202,13 +217,14 @@ export class FileResolver {
     if (cached !== undefined) {
       return { kind: "version", version: cached, source: "unchanged on disk: stat only" };
     }
-    const source = this.#cache.isReading(path, info)
-      ? "joined a read of the file in flight"
-      : "file read and hashed";
+    const joined = this.#cache.isReading(path, info);
     try {
       const version = await this.#cache.load(path, info);
-      return { kind: "version", version, source };
+      return { kind: "version", version, source: describeRead(version, joined) };
     } catch (error) {
+      if (error instanceof FileKeepsChangingError) {
+        return { kind: "refusal", status: 503, reason: error.message, headers: RETRY_SOON };
+      }
       if (error instanceof UnservableFileError) {
         // Only the size is worth telling the client; where a link leads stays in the log.
         const explanation = error.status === 403 ? explainSizeLimit(error.message) : undefined;
@@ -273,8 +289,21 @@ export class FileResolver {
 
 /** The body of a 403 for a file over the size limit: why, and what to do. */
 function explainSizeLimit(reason: string): string {
-  return `The ${reason}. This server holds every file it sends in memory whole, to hash ` +
-    "it for the ETag; start it with a larger --max-file-size (or maxFileBytes) to serve it.";
+  return `The ${reason} this server was started with; start it with a larger ` +
+    "--max-file-size (or maxFileBytes) to serve it.";
+}
+
+/** For a file that changes too fast to read whole: ask again in a second. */
+const RETRY_SOON = { "retry-after": "1" };
+
+/** How a version was read, for the access log. */
+function describeRead(version: FileVersion, joined: boolean): string {
+  if (version.body !== null) {
+    return joined ? "joined a read of the file in flight" : "file read and hashed";
+  }
+  return joined
+    ? "waited for the hashing pass in flight; body streamed from disk"
+    : "file hashed in one streaming pass; body streamed from disk";
 }
 
 function refusal(status: number, reason: string): Extract<Resolution, { kind: "refusal" }> {

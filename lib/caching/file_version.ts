@@ -15,19 +15,25 @@ import { formatHttpDate } from "../http_date.ts";
 export interface FileVersion {
   /**
    * The exact bytes sent as the body: a view of the bytes `ok` holds, not a
-   * second copy. (A version streamed from disk would instead carry its size
-   * and read the bytes per response, hashing them once per version.)
+   * second copy. `null` for a version too large to hold, whose bytes are read
+   * from disk per response (see `file`).
    */
-  readonly body: Uint8Array<ArrayBuffer>;
+  readonly body: Uint8Array<ArrayBuffer> | null;
+  /** Where a version without `body` is streamed from; `null` for one held in memory. */
+  readonly file: StreamedFileLocation | null;
+  /** Length of the body in bytes. */
+  readonly size: number;
   /**
    * The 200 response, built once and cloned per request: only ever cloned,
    * never sent itself, so its body is never used up. Building a response
    * validates every header field and copies the body; a clone shares both.
+   * For a streamed version it has the fields and `Content-Length` but no
+   * body: each response streams its own.
    */
   readonly ok: Response;
   /** The 304 response (RFC 9110 §15.4.5: the fields a 200 would carry to update a cache), cloned likewise. */
   readonly notModified: Response;
-  /** Strong `ETag`: quoted hex SHA-256 of `body`. */
+  /** Strong `ETag`: quoted hex SHA-256 of the body. */
   readonly etag: string;
   /** `Last-Modified` in whole seconds since the epoch (never later than when it was read). */
   readonly lastModified: number;
@@ -43,6 +49,14 @@ export interface FileVersion {
    * 412 and 416 answered for it.
    */
   readonly responseFields: Record<string, string>;
+}
+
+/** Where a streamed version's bytes are read from, through a verified open per response. */
+export interface StreamedFileLocation {
+  /** The file's real path, inside the root. */
+  readonly realPath: string;
+  /** The root, as returned by `Deno.realPath`, that the open is verified against. */
+  readonly realRoot: string;
 }
 
 /**
@@ -236,9 +250,58 @@ export async function createFileVersion(
   stat: FileSignature,
   options: FileVersionOptions = {},
 ): Promise<FileVersion> {
+  const etag = await strongEntityTagFor(body);
+  const { okHeaders, ...shared } = versionFields(etag, fileName, modifiedMs, options);
+  const ok = new Response(body, { status: 200, headers: okHeaders });
+  // A clone's bytes are the ones `ok` holds: no copy.
+  return { ...shared, ok, body: await ok.clone().bytes(), file: null, size: body.length, stat };
+}
+
+/**
+ * Builds a {@linkcode FileVersion} for a file too large to hold: from its
+ * `ETag` (computed by a hashing pass over the file) and size, with no body.
+ * Its `ok` response has the fields and `Content-Length` of the 200; the
+ * bytes are streamed from `file` per response.
+ *
+ * @param file Where the bytes are read from.
+ * @param etag The strong `ETag` of the bytes.
+ * @param stat The `fstat` the hash belongs to (its size is the body's).
+ * @param options `Cache-Control` and the current time.
+ * @returns The version, ready to serve.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { createStreamedVersion } from "./file_version.ts";
+ * const stat = { size: 2 ** 31, mtimeMs: 0, ctimeMs: 0, dev: 1, ino: 2 };
+ * const file = { realPath: "/srv/video.mp4", realRoot: "/srv" };
+ * const version = createStreamedVersion(file, '"abc"', stat);
+ * assertEquals(version.body, null);
+ * assertEquals(version.ok.headers.get("content-length"), String(2 ** 31));
+ * assertEquals(version.ok.headers.get("content-type"), "video/mp4");
+ * ```
+ */
+export function createStreamedVersion(
+  file: StreamedFileLocation,
+  etag: string,
+  stat: FileSignature,
+  options: FileVersionOptions = {},
+): FileVersion {
+  const { okHeaders, ...shared } = versionFields(etag, file.realPath, stat.mtimeMs, options);
+  const headers = [...okHeaders, ["content-length", String(stat.size)]];
+  const ok = new Response(null, { status: 200, headers });
+  return { ...shared, ok, body: null, file, size: stat.size, stat };
+}
+
+/** What a version's responses share, whether its body is held or streamed. */
+function versionFields(
+  etag: string,
+  fileName: string,
+  modifiedMs: number,
+  options: FileVersionOptions,
+) {
   const { cacheControl = "no-cache", nowMs = Date.now(), responseFields = [] } = options;
   const lastModified = Math.floor(Math.min(modifiedMs, nowMs - DATE_LAG_MS) / 1000);
-  const etag = await strongEntityTagFor(body);
   const lastModifiedHeader = formatHttpDate(lastModified * 1000);
   const type = contentTypeOf(fileName);
   // ETag, Last-Modified and Cache-Control: what 200, 206 and 304 share. `Date`
@@ -250,20 +313,13 @@ export async function createFileVersion(
     ["cache-control", cacheControl],
     ...responseFields,
   ];
-  const ok = new Response(body, {
-    status: 200,
-    headers: [...validators, ["content-type", type], ["accept-ranges", "bytes"]],
-  });
   return {
-    // A clone's bytes are the ones `ok` holds: no copy.
-    body: await ok.clone().bytes(),
-    ok,
+    okHeaders: [...validators, ["content-type", type], ["accept-ranges", "bytes"]],
     notModified: new Response(null, { status: 304, headers: validators }),
     etag,
     lastModified,
     lastModifiedHeader,
     contentType: type,
-    stat,
     responseFields: Object.fromEntries(responseFields),
   };
 }

@@ -12,7 +12,12 @@ import { answerOptions, CORS_RESPONSE_FIELDS } from "./cors.ts";
 import { demoPageHeadNote } from "./demo_page_head.ts";
 import { FileResolver, rawPathOf, type Resolution } from "./file_resolver.ts";
 import { withoutBody } from "./head_response.ts";
-import { type Answer, answerWithVersion, plainAnswer } from "./version_responder.ts";
+import {
+  type Answer,
+  answerWithVersion,
+  plainAnswer,
+  VersionChangedError,
+} from "./version_responder.ts";
 
 /** Options for {@linkcode createCachingHandler}. */
 export interface CachingHandlerOptions {
@@ -32,13 +37,14 @@ export interface CachingHandlerOptions {
   fallbackIndex?: URL;
   /** Receives one access-log line per request. Default `console.log`. */
   log?: (line: string) => void;
-  /**
-   * Largest file served; larger ones get 403, with the reason in the body.
-   * Every file is held in memory whole (its `ETag` is a digest of all its
-   * bytes), so this bounds what one request can make the server read.
-   * Default {@linkcode DEFAULT_MAX_FILE_BYTES}.
-   */
+  /** Largest file served; larger ones get 403, with the reason in the body. Default: no limit. */
   maxFileBytes?: number;
+  /**
+   * Files larger than this are never held in memory: their `ETag` comes from
+   * one streaming hashing pass per version, and each response streams the
+   * bytes (or a range's) from disk. Default 16 MiB (`DEFAULT_STREAM_ABOVE_BYTES`).
+   */
+  streamAboveBytes?: number;
   /** Byte budget of the in-memory file cache. Default 256 MiB (`DEFAULT_CACHE_BYTES`). */
   maxCacheBytes?: number;
   /**
@@ -62,19 +68,6 @@ export interface CachingHandlerOptions {
    */
   listDirs?: boolean;
 }
-
-/**
- * Default {@linkcode CachingHandlerOptions.maxFileBytes}: 64 MiB, far above
- * any page or script, well below what a 2 GiB video would cost.
- *
- * @example
- * ```ts
- * import { assertEquals } from "jsr:@std/assert@1.0.19";
- * import { DEFAULT_MAX_FILE_BYTES } from "./handler.ts";
- * assertEquals(DEFAULT_MAX_FILE_BYTES, 64 * 2 ** 20);
- * ```
- */
-export const DEFAULT_MAX_FILE_BYTES = 64 * 2 ** 20;
 
 /** The methods a static file supports; everything else gets 405 (RFC 9110 §15.5.6). */
 const ALLOWED_METHODS = "GET, HEAD";
@@ -111,7 +104,8 @@ export function createCachingHandler(
   const resolver = new FileResolver({
     root: options.root,
     cacheControl,
-    maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+    maxFileBytes: options.maxFileBytes,
+    streamAboveBytes: options.streamAboveBytes,
     maxCacheBytes: options.maxCacheBytes,
     fallbackIndex: options.fallbackIndex,
     changes: options.changes,
@@ -147,16 +141,29 @@ export function createCachingHandler(
     return request.method === "HEAD" ? withoutBody(answer.response) : answer.response;
   }
 
-  function answerRequest(request: Request, rawPath: string): Answer | Promise<Answer> {
+  function answerRequest(
+    request: Request,
+    rawPath: string,
+    attempt = 1,
+  ): Answer | Promise<Answer> {
     // A file can be read (GET) or its header fields looked at (HEAD), nothing else;
     // with CORS, a browser may ask first what it may do (OPTIONS).
     const method = request.method;
     if (method !== "GET" && method !== "HEAD") return answerOtherMethod(request, cors, corsFields);
     const resolution = resolver.resolve(request.url, rawPath);
-    if (resolution instanceof Promise) {
-      return resolution.then((settled) => answerResolution(request, settled, corsFields));
-    }
-    return answerResolution(request, resolution, corsFields);
+    const answer = resolution instanceof Promise
+      ? resolution.then((settled) => answerResolution(request, rawPath, settled, corsFields, log))
+      : answerResolution(request, rawPath, resolution, corsFields, log);
+    if (!(answer instanceof Promise)) return answer;
+    return answer.catch((error) =>
+      lookAgainIfChanged(
+        error,
+        resolver,
+        attempt,
+        corsFields,
+        () => answerRequest(request, rawPath, attempt + 1),
+      )
+    );
   }
 }
 
@@ -176,18 +183,49 @@ function answerOtherMethod(
 
 /**
  * A version's answer (its responses carry their own extra fields), or the
- * refusal with `extraFields` (CORS's, when on).
+ * refusal with `extraFields` (CORS's, when on). A body streamed from disk
+ * that stops short is logged through `log`.
  */
 function answerResolution(
   request: Request,
+  rawPath: string,
   resolution: Resolution,
   extraFields: Record<string, string>,
-): Answer {
-  if (resolution.kind === "version") {
-    return answerWithVersion(request, resolution.version, resolution.source);
+  log: (line: string) => void,
+): Answer | Promise<Answer> {
+  if (resolution.kind === "refusal") {
+    const { status, reason, headers, explanation } = resolution;
+    return plainAnswer(status, reason, { ...headers, ...extraFields }, explanation);
   }
-  const { status, reason, headers, explanation } = resolution;
-  return plainAnswer(status, reason, { ...headers, ...extraFields }, explanation);
+  const { version, source } = resolution;
+  // Only a body streamed from disk can stop short; the hot path allocates nothing for it.
+  const onAbort = version.body === null
+    ? (reason: string) =>
+      log(`${request.method} ${rawPath} aborted: ${reason}; the response was cut short`)
+    : undefined;
+  return answerWithVersion(request, version, source, onAbort);
+}
+
+/** Times a request looks for a version it can send before it gets 503. */
+const VERSION_ATTEMPTS = 3;
+
+/**
+ * After a streamed version's file was found changed when a response opened
+ * it: forget that version and look again, or answer 503 once it has changed
+ * under every attempt. Any other error passes through.
+ */
+function lookAgainIfChanged(
+  error: unknown,
+  resolver: FileResolver,
+  attempt: number,
+  extraFields: Record<string, string>,
+  lookAgain: () => Answer | Promise<Answer>,
+): Answer | Promise<Answer> {
+  if (!(error instanceof VersionChangedError)) throw error;
+  resolver.forget(error.realPath);
+  if (attempt < VERSION_ATTEMPTS) return lookAgain();
+  const reason = `${error.message}, ${attempt} times`;
+  return plainAnswer(503, reason, { "retry-after": "1", ...extraFields });
 }
 
 /** An exception anywhere in answering: 500, with the error in the log only. */

@@ -55,7 +55,7 @@ export type ListingResult =
  * const result = await listings.listing([]);
  * assertEquals(result.kind, "version");
  * if (result.kind === "version") {
- *   assertStringIncludes(new TextDecoder().decode(result.version.body), "a.txt");
+ *   assertStringIncludes(new TextDecoder().decode(result.version.body!), "a.txt");
  * }
  * await Deno.remove(root, { recursive: true });
  * ```
@@ -146,10 +146,10 @@ export class ListingVersions {
     const { changes } = this.#options;
     if (!changes?.watching || changes.generation !== generation) return;
     if (generation !== this.#keptGeneration) this.#forgetKept(generation);
-    const size = version.body.length;
+    const size = version.size;
     if (this.#keptBytes + size > MAX_KEPT_BYTES) this.#forgetKept(generation);
     if (size > MAX_KEPT_BYTES) return;
-    this.#keptBytes += size - (this.#kept.get(urlPath)?.body.length ?? 0);
+    this.#keptBytes += size - (this.#kept.get(urlPath)?.size ?? 0);
     this.#kept.set(urlPath, version);
   }
 

@@ -124,21 +124,65 @@ export async function readInsideRoot(
   realRoot: string,
   maxBytes: number,
 ): Promise<VerifiedRead> {
-  const { fd, realPath, stats } = openVerified(path, realRoot);
+  const { fd, realPath, info } = openInsideRoot(path, realRoot);
   try {
-    if (!stats.isFile()) throw new UnservableFileError(404, "not a regular file");
-    const info: FileStat = {
-      size: stats.size,
-      mtimeMs: stats.mtime.getTime(),
-      ctimeMs: stats.ctime.getTime(),
-      dev: stats.dev,
-      ino: stats.ino,
-    };
     if (info.size > maxBytes) throw new UnservableFileError(403, tooLarge(info.size, maxBytes));
-    const body = await readWhole(fd, info.size, maxBytes);
+    const body = await readToEnd(fd, info.size, maxBytes);
     return { realPath, info, body };
   } finally {
-    await new Promise((done) => close(fd, done));
+    await closeDescriptor(fd);
+  }
+}
+
+/** A descriptor proved to be a regular file inside the root, with its real path and `fstat`. */
+export interface OpenedFile {
+  /** The open descriptor; the caller closes it (see {@linkcode closeDescriptor}). */
+  fd: number;
+  /** The file's real path, inside the root and with no hidden segment. */
+  realPath: string;
+  /** `fstat` of the descriptor, taken when it was opened. */
+  info: FileStat;
+}
+
+/**
+ * Opens `path` and proves that the descriptor is a regular file whose real
+ * path lies inside `realRoot` with no segment starting with `.`: the
+ * link-safe open that every read of the server goes through, whether it
+ * reads the file whole or streams it.
+ *
+ * @param path The file to open (may contain symbolic links).
+ * @param realRoot The root, as returned by `Deno.realPath`.
+ * @returns The descriptor, the real path and `fstat`; the caller closes it.
+ * @throws {UnservableFileError} when the file is outside the root, hidden or
+ *   not a regular file; `Deno.errors.NotFound` and other errors pass through.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { closeDescriptor, openInsideRoot } from "./verified_read.ts";
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${root}/a.txt`, "hello");
+ * const opened = openInsideRoot(`${root}/a.txt`, root);
+ * assertEquals([opened.realPath, opened.info.size], [`${root}/a.txt`, 5]);
+ * await closeDescriptor(opened.fd);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export function openInsideRoot(path: string, realRoot: string): OpenedFile {
+  for (let attempt = 1;; attempt++) {
+    const realPath = Deno.realPathSync(path);
+    refuseUnlessServable(realPath, realRoot);
+    // Non-blocking, so that a FIFO swapped in for a file cannot hang the open.
+    const fd = openSync(realPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const stats = fstatSync(fd);
+      verifyOpened(fd, realPath, stats);
+      if (!stats.isFile()) throw new UnservableFileError(404, "not a regular file");
+      return { fd, realPath, info: fileStatOf(stats) };
+    } catch (error) {
+      closeSync(fd);
+      if (!(error instanceof ChangedWhileOpenedError) || attempt === OPEN_ATTEMPTS) throw error;
+    }
   }
 }
 
@@ -149,29 +193,57 @@ export async function readInsideRoot(
  */
 const OPEN_ATTEMPTS = 3;
 
-/** An open descriptor, the real path it was proved to be, and its `fstat`. */
-interface OpenedFile {
-  fd: number;
-  realPath: string;
-  stats: Stats;
+/**
+ * The {@linkcode FileStat} of an open descriptor now: what a stream compares
+ * with the version it sends, to notice a write to the file meanwhile.
+ *
+ * @param fd An open descriptor.
+ * @returns Its size, times, device and inode.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { closeDescriptor, openInsideRoot, statDescriptor } from "./verified_read.ts";
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${root}/a.txt`, "hello");
+ * const opened = openInsideRoot(`${root}/a.txt`, root);
+ * assertEquals(statDescriptor(opened.fd), opened.info);
+ * await closeDescriptor(opened.fd);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export function statDescriptor(fd: number): FileStat {
+  return fileStatOf(fstatSync(fd));
 }
 
-/** Opens the real path of `path` and proves the descriptor is that file. */
-function openVerified(path: string, realRoot: string): OpenedFile {
-  for (let attempt = 1;; attempt++) {
-    const realPath = Deno.realPathSync(path);
-    refuseUnlessServable(realPath, realRoot);
-    // Non-blocking, so that a FIFO swapped in for a file cannot hang the open.
-    const fd = openSync(realPath, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      const stats = fstatSync(fd);
-      verifyOpened(fd, realPath, stats);
-      return { fd, realPath, stats };
-    } catch (error) {
-      closeSync(fd);
-      if (!(error instanceof ChangedWhileOpenedError) || attempt === OPEN_ATTEMPTS) throw error;
-    }
-  }
+function fileStatOf(stats: Stats): FileStat {
+  return {
+    size: stats.size,
+    mtimeMs: stats.mtime.getTime(),
+    ctimeMs: stats.ctime.getTime(),
+    dev: stats.dev,
+    ino: stats.ino,
+  };
+}
+
+/**
+ * Closes a descriptor off the main thread; never rejects (a close that fails
+ * leaves nothing to do).
+ *
+ * @param fd The descriptor.
+ * @returns When it is closed.
+ *
+ * @example
+ * ```ts
+ * import { closeDescriptor, openInsideRoot } from "./verified_read.ts";
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${root}/a.txt`, "hello");
+ * await closeDescriptor(openInsideRoot(`${root}/a.txt`, root).fd);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export function closeDescriptor(fd: number): Promise<void> {
+  return new Promise((done) => close(fd, () => done()));
 }
 
 /** Set once `/proc/self/fd` proved unreadable (no `--allow-all`, or not Linux). */
@@ -254,8 +326,29 @@ export function refuseUnlessServable(realPath: string, realRoot: string): void {
 /** Bytes probed past the size `fstat` gave, to notice a file that grew meanwhile. */
 const GROWTH_PROBE_BYTES = 64 * 1024;
 
-/** Reads to the end of the file, which may have grown or shrunk since `fstat`. */
-async function readWhole(
+/**
+ * Reads a file through its descriptor to the end, which may lie before or
+ * after the size `fstat` gave: the file may have shrunk or grown meanwhile.
+ *
+ * @param fd An open descriptor.
+ * @param expectedSize The size `fstat` gave.
+ * @param maxBytes The most bytes to hold.
+ * @returns Every byte up to the end of the file.
+ * @throws {UnservableFileError} (403) when the file grew past `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { closeDescriptor, openInsideRoot, readToEnd } from "./verified_read.ts";
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${root}/a.txt`, "hello");
+ * const { fd } = openInsideRoot(`${root}/a.txt`, root);
+ * assertEquals((await readToEnd(fd, 2, 1024)).length, 5); // it grew since fstat
+ * await closeDescriptor(fd);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function readToEnd(
   fd: number,
   expectedSize: number,
   maxBytes: number,
@@ -287,8 +380,31 @@ async function readInto(fd: number, buffer: Uint8Array, position: number): Promi
   return filled;
 }
 
-/** `read(2)` at a file position, off the main thread. */
-function readAt(
+/**
+ * `read(2)` at a file position, off the main thread.
+ *
+ * @param fd An open descriptor.
+ * @param buffer Where the bytes go.
+ * @param offset Where in `buffer` they start.
+ * @param length The most bytes to read.
+ * @param position The file position to read from.
+ * @returns How many bytes were read: 0 at the end of the file.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { closeDescriptor, openInsideRoot, readAt } from "./verified_read.ts";
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${root}/a.txt`, "hello");
+ * const { fd } = openInsideRoot(`${root}/a.txt`, root);
+ * const buffer = new Uint8Array(3);
+ * assertEquals(await readAt(fd, buffer, 0, 3, 2), 3);
+ * assertEquals(new TextDecoder().decode(buffer), "llo");
+ * await closeDescriptor(fd);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export function readAt(
   fd: number,
   buffer: Uint8Array,
   offset: number,
