@@ -18,6 +18,8 @@ import type { ChangeMonitor } from "./change_monitor.ts";
 import { type DirectoryContents, readListing, renderListing } from "./directory_listing.ts";
 import { createFileVersion, type FileVersion } from "./file_version.ts";
 
+export type { ChangeListener } from "./change_monitor.ts";
+export type { FileSignature } from "./file_version.ts";
 export type { ChangeMonitor, FileVersion };
 
 /**
