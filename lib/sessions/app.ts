@@ -154,15 +154,15 @@ class CookieApp {
       newSessionsPerMinute: options.newSessionsPerMinute,
     });
     const maxAgeSeconds = Math.floor(ttlMs / 1000);
-    const attributes = (secure: boolean, maxAge: number) =>
+    const attributesFor = (secure: boolean, maxAge: number) =>
       sessionCookieAttributes({ secure, maxAgeSeconds: maxAge });
     this.#attributes = {
-      http: attributes(false, maxAgeSeconds),
-      https: attributes(true, maxAgeSeconds),
+      http: attributesFor(false, maxAgeSeconds),
+      https: attributesFor(true, maxAgeSeconds),
     };
     this.#cleared = {
-      http: `${SESSION_COOKIE}=; ${attributes(false, 0)}`,
-      https: `${SESSION_COOKIE}=; ${attributes(true, 0)}`,
+      http: `${SESSION_COOKIE}=; ${attributesFor(false, 0)}`,
+      https: `${SESSION_COOKIE}=; ${attributesFor(true, 0)}`,
     };
   }
 
