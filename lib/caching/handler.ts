@@ -99,20 +99,8 @@ export function createCachingHandler(
   options: CachingHandlerOptions,
 ): (request: Request) => Response | Promise<Response> {
   const log = options.log ?? printLogLine;
-  const cacheControl = options.cacheControl ?? "no-cache";
   const cors = options.cors ?? false;
-  const resolver = new FileResolver({
-    root: options.root,
-    cacheControl,
-    maxFileBytes: options.maxFileBytes,
-    streamAboveBytes: options.streamAboveBytes,
-    maxCacheBytes: options.maxCacheBytes,
-    fallbackIndex: options.fallbackIndex,
-    changes: options.changes,
-    // Built into every file version's 200, 206 and 304, so they cost nothing per request.
-    responseFields: cors ? CORS_RESPONSE_FIELDS : undefined,
-    listDirs: options.listDirs,
-  });
+  const resolver = resolverFor(options, cors);
   // For the answers that are not about a file version; versions carry their own.
   const corsFields: Record<string, string> = cors ? Object.fromEntries(CORS_RESPONSE_FIELDS) : {};
 
@@ -128,18 +116,10 @@ export function createCachingHandler(
     }
     if (answer instanceof Promise) {
       return answer.catch((error) => internalError(error, corsFields))
-        .then((settled) => logged(request, rawPath, settled));
+        .then((settled) => logged(request, rawPath, settled, log));
     }
-    return logged(request, rawPath, answer);
+    return logged(request, rawPath, answer, log);
   };
-
-  function logged(request: Request, rawPath: string, answer: Answer): Response | Promise<Response> {
-    const method = request.method;
-    const note = method === "HEAD" ? demoPageHeadNote(request.url) : "";
-    log(`${method} ${rawPath} ${answer.response.status} ${answer.reason}${note}`);
-    // HEAD gets the fields a GET would, and no body even over HTTP/2 (head_response.ts).
-    return request.method === "HEAD" ? withoutBody(answer.response) : answer.response;
-  }
 
   function answerRequest(
     request: Request,
@@ -165,6 +145,36 @@ export function createCachingHandler(
       )
     );
   }
+}
+
+/** The half that finds file versions, set up from the handler's options. */
+function resolverFor(options: CachingHandlerOptions, cors: boolean): FileResolver {
+  return new FileResolver({
+    root: options.root,
+    cacheControl: options.cacheControl ?? "no-cache",
+    maxFileBytes: options.maxFileBytes,
+    streamAboveBytes: options.streamAboveBytes,
+    maxCacheBytes: options.maxCacheBytes,
+    fallbackIndex: options.fallbackIndex,
+    changes: options.changes,
+    // Built into every file version's 200, 206 and 304, so they cost nothing per request.
+    responseFields: cors ? CORS_RESPONSE_FIELDS : undefined,
+    listDirs: options.listDirs,
+  });
+}
+
+/** Logs the request's line and hands over its response (HEAD's without a body). */
+function logged(
+  request: Request,
+  rawPath: string,
+  answer: Answer,
+  log: (line: string) => void,
+): Response | Promise<Response> {
+  const method = request.method;
+  const note = method === "HEAD" ? demoPageHeadNote(request.url) : "";
+  log(`${method} ${rawPath} ${answer.response.status} ${answer.reason}${note}`);
+  // HEAD gets the fields a GET would, and no body even over HTTP/2 (head_response.ts).
+  return request.method === "HEAD" ? withoutBody(answer.response) : answer.response;
 }
 
 /** With CORS, OPTIONS is answered (`cors.ts`); any other method but GET and HEAD gets 405. */

@@ -235,10 +235,14 @@ function fileStatOf(stats: Stats): FileStat {
  *
  * @example
  * ```ts
+ * import { assertThrows } from "jsr:@std/assert@1.0.19";
+ * import { fstatSync } from "node:fs";
  * import { closeDescriptor, openInsideRoot } from "./verified_read.ts";
  * const root = await Deno.realPath(await Deno.makeTempDir());
  * await Deno.writeTextFile(`${root}/a.txt`, "hello");
- * await closeDescriptor(openInsideRoot(`${root}/a.txt`, root).fd);
+ * const { fd } = openInsideRoot(`${root}/a.txt`, root);
+ * await closeDescriptor(fd);
+ * assertThrows(() => fstatSync(fd)); // no longer open
  * await Deno.remove(root, { recursive: true });
  * ```
  */
