@@ -20,7 +20,7 @@ import { ChunkedDecoder } from "./chunked.ts";
 import { RequestError, statusText } from "./errors.ts";
 import type { Http1Limits } from "./limits.ts";
 import { type Http1Handler, Http1Request, type Http1Response } from "./message.ts";
-import { HeadParser, type RequestHead } from "./parser.ts";
+import { HeadParser, type HeadParseResult, INCOMPLETE, type RequestHead } from "./parser.ts";
 import { ConnReader, type FillResult } from "./reader.ts";
 import {
   CONTINUE_RESPONSE,
@@ -247,41 +247,16 @@ export class Http1Connection {
     let first = true;
     try {
       while (!(this.#shuttingDown && this.#servedOne)) {
-        // 1. Wait for the first byte of the next request. Silence here is not
-        //    an error: the connection is idle and is closed without a response
-        //    (RFC 9112 §9.5).
-        if (this.#reader.size === 0) {
-          this.#idle = true;
-          this.#idleSince = Date.now();
-          if (!first) {
-            // A crowded server paces the read (CROWDED_CONNECTIONS in pool.ts).
-            // Nothing is held here: step 5 flushed when the buffer was empty.
-            const pace = this.#ctx.paceNextRead();
-            if (pace !== null) await pace;
-          }
-          const outcome = await this.#fill(
-            first ? acceptDeadline : Date.now() + limits.idleTimeoutMs,
-          );
-          this.#idle = false;
-          // EOF, idle timeout, closed by shutdown(), or its grace period ended.
-          if (outcome === "timeout" && !this.#handshaken) this.#logHandshakeTimeout();
-          if (outcome !== "data") return;
-        }
+        // 1. Wait for the first byte of the next request.
+        if (this.#reader.size === 0 && !await this.#awaitRequest(first, acceptDeadline)) return;
         const headDeadline = first ? acceptDeadline : Date.now() + limits.headTimeoutMs;
         first = false;
 
         // 2. The head, parsed incrementally: each read's bytes are scanned once.
         let parsed = this.#headParser.parse(this.#reader.buffered);
-        while (!parsed.done) {
-          const outcome = await this.#fill(headDeadline);
-          if (outcome === "timeout") {
-            throw new RequestError(
-              "HEAD_TIMEOUT",
-              `request head not complete within ${limits.headTimeoutMs} ms`,
-            );
-          }
-          if (outcome === "eof") return; // client gave up mid-head; nobody to answer
-          parsed = this.#headParser.parse(this.#reader.buffered);
+        if (!parsed.done) {
+          parsed = await this.#readRestOfHead(headDeadline);
+          if (!parsed.done) return; // client gave up mid-head; nobody to answer
         }
         this.#headParser.reset();
         const { head } = parsed;
@@ -317,6 +292,47 @@ export class Http1Connection {
     } finally {
       this.#close();
       await this.#reader.settle();
+    }
+  }
+
+  /**
+   * Waits for the first byte of a request on an empty buffer; returns
+   * whether one came. Silence here is not an error: the connection is idle
+   * and is closed without a response (RFC 9112 §9.5) once its deadline
+   * passes, on EOF, or when shutdown() closes it.
+   */
+  async #awaitRequest(first: boolean, acceptDeadline: number): Promise<boolean> {
+    this.#idle = true;
+    this.#idleSince = Date.now();
+    if (!first) {
+      // A crowded server paces the read (CROWDED_CONNECTIONS in pool.ts).
+      // Nothing is held here: the loop flushed when the buffer was empty.
+      const pace = this.#ctx.paceNextRead();
+      if (pace !== null) await pace;
+    }
+    const deadline = first ? acceptDeadline : Date.now() + this.#ctx.limits.idleTimeoutMs;
+    const outcome = await this.#fill(deadline);
+    this.#idle = false;
+    if (outcome === "timeout" && !this.#handshaken) this.#logHandshakeTimeout();
+    return outcome === "data";
+  }
+
+  /**
+   * Reads until the head is complete; `INCOMPLETE` when the client closed
+   * first. A head still incomplete at `deadline` is a `408`.
+   */
+  async #readRestOfHead(deadline: number): Promise<HeadParseResult> {
+    while (true) {
+      const outcome = await this.#fill(deadline);
+      if (outcome === "timeout") {
+        throw new RequestError(
+          "HEAD_TIMEOUT",
+          `request head not complete within ${this.#ctx.limits.headTimeoutMs} ms`,
+        );
+      }
+      if (outcome === "eof") return INCOMPLETE;
+      const parsed = this.#headParser.parse(this.#reader.buffered);
+      if (parsed.done) return parsed;
     }
   }
 
