@@ -29,10 +29,11 @@ import { CR, FIELD_VALUE_CHAR, hex, HEX_VALUE, HTAB, LF, SP, TCHAR } from "./syn
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import type { ChunkedLimits } from "./chunked.ts";
  * import { ChunkedDecoder } from "./chunked.ts";
  * const limits: ChunkedLimits = { maxBodyBytes: 64, maxChunkLineBytes: 32, maxHeaderBytes: 256, maxHeaderCount: 4 };
- * console.log(new ChunkedDecoder(limits).done); // false
+ * assertEquals(new ChunkedDecoder(limits).done, false);
  * ```
  */
 export type ChunkedLimits = Pick<
@@ -110,12 +111,13 @@ const MAX_SIZE_BEFORE_SHIFT = Math.floor((Number.MAX_SAFE_INTEGER - 15) / 16);
  *
  * @example Decode a body that arrives in two pieces
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { ChunkedDecoder } from "./chunked.ts";
  * const enc = new TextEncoder();
  * const decoder = new ChunkedDecoder();
  * decoder.feed(enc.encode("5\r\nhel"));
  * const used = decoder.feed(enc.encode("lo\r\n0\r\n\r\nGET /"));
- * console.log(decoder.done, used, new TextDecoder().decode(decoder.body())); // true 12 "hello"
+ * assertEquals([decoder.done, used, new TextDecoder().decode(decoder.body())], [true, 9, "hello"]);
  * ```
  */
 export class ChunkedDecoder {

@@ -34,6 +34,7 @@ import {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import type { ConnectionContext } from "./connection.ts";
  * import { DEFAULT_LIMITS } from "./limits.ts";
  * const ctx: ConnectionContext = {
@@ -44,7 +45,7 @@ import {
  *   fallbackAuthority: "127.0.0.1:8000",
  *   paceNextRead: () => null,
  * };
- * console.log(ctx.secure); // false
+ * assertEquals(ctx.secure, false);
  * ```
  */
 export interface ConnectionContext {

@@ -18,8 +18,9 @@ import { STATUS_TEXT } from "jsr:@std/http@1.1.3/status";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { ERROR_STATUS } from "./errors.ts";
- * console.log(ERROR_STATUS.BARE_LF); // 400
+ * assertEquals(ERROR_STATUS.BARE_LF, 400);
  * ```
  */
 export const ERROR_STATUS = {
@@ -80,9 +81,10 @@ export const ERROR_STATUS = {
  *
  * @example
  * ```ts
- * import type { RequestErrorCode } from "./errors.ts";
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { ERROR_STATUS, type RequestErrorCode } from "./errors.ts";
  * const code: RequestErrorCode = "CONTENT_LENGTH_WITH_TRANSFER_ENCODING";
- * console.log(code);
+ * assertEquals(ERROR_STATUS[code], 400);
  * ```
  */
 export type RequestErrorCode = keyof typeof ERROR_STATUS;
@@ -96,9 +98,10 @@ export type RequestErrorCode = keyof typeof ERROR_STATUS;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { RequestError } from "./errors.ts";
  * const err = new RequestError("BARE_LF", "bare LF line terminator (RFC 9112 §2.2)");
- * console.log(err.status, err.message); // 400 "400 Bad Request: bare LF line terminator (RFC 9112 §2.2)"
+ * assertEquals([err.status, err.message], [400, "400 Bad Request: bare LF line terminator (RFC 9112 §2.2)"]);
  * ```
  */
 export class RequestError extends Error {
@@ -127,8 +130,9 @@ export class RequestError extends Error {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { statusText } from "./errors.ts";
- * console.log(statusText(431)); // "Request Header Fields Too Large"
+ * assertEquals(statusText(431), "Request Header Fields Too Large");
  * ```
  */
 export function statusText(status: number): string {

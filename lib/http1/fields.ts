@@ -20,9 +20,10 @@ import { isToken } from "./syntax.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import type { BodyFraming } from "./fields.ts";
  * const framing: BodyFraming = { kind: "length", length: 11 };
- * console.log(framing.kind); // "length"
+ * assertEquals(framing.kind, "length");
  * ```
  */
 export type BodyFraming =
@@ -95,9 +96,12 @@ const MAX_CONTENT_LENGTH_DIGITS = 15;
  *
  * @example
  * ```ts
+ * import { assertEquals, assertThrows } from "jsr:@std/assert@1.0.19";
+ * import { RequestError } from "./errors.ts";
  * import { parseContentLength } from "./fields.ts";
- * console.log(parseContentLength(["42"])); // 42
- * // parseContentLength(["1, 2"]) throws RequestError (INVALID_CONTENT_LENGTH)
+ * assertEquals(parseContentLength(["42"]), 42);
+ * const error = assertThrows(() => parseContentLength(["1, 2"]), RequestError);
+ * assertEquals(error.code, "INVALID_CONTENT_LENGTH");
  * ```
  */
 export function parseContentLength(values: readonly string[]): number {
@@ -141,10 +145,14 @@ export function parseContentLength(values: readonly string[]): number {
  *
  * @example
  * ```ts
+ * import { assertEquals, assertThrows } from "jsr:@std/assert@1.0.19";
+ * import { RequestError } from "./errors.ts";
  * import { checkTransferEncoding } from "./fields.ts";
- * checkTransferEncoding(["chunked"]); // ok
- * // checkTransferEncoding(["chunked, gzip"]) throws (400 CHUNKED_NOT_FINAL)
- * // checkTransferEncoding(["gzip", "chunked"]) throws (501)
+ * checkTransferEncoding(["chunked"]);
+ * const notFinal = assertThrows(() => checkTransferEncoding(["chunked, gzip"]), RequestError);
+ * assertEquals([notFinal.code, notFinal.status], ["CHUNKED_NOT_FINAL", 400]);
+ * const gzip = assertThrows(() => checkTransferEncoding(["gzip", "chunked"]), RequestError);
+ * assertEquals(gzip.status, 501);
  * ```
  */
 export function checkTransferEncoding(values: readonly string[]): void {
@@ -195,9 +203,10 @@ export function checkTransferEncoding(values: readonly string[]): void {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { isKeepAlive } from "./fields.ts";
- * console.log(isKeepAlive(1, []), isKeepAlive(1, ["Keep-Alive, CLOSE"])); // true false
- * console.log(isKeepAlive(0, []), isKeepAlive(0, ["keep-alive"])); // false true
+ * assertEquals([isKeepAlive(1, []), isKeepAlive(1, ["Keep-Alive, CLOSE"])], [true, false]);
+ * assertEquals([isKeepAlive(0, []), isKeepAlive(0, ["keep-alive"])], [false, true]);
  * ```
  */
 export function isKeepAlive(versionMinor: number, connectionValues: readonly string[]): boolean {
@@ -222,8 +231,9 @@ export function isKeepAlive(versionMinor: number, connectionValues: readonly str
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { expectsContinue } from "./fields.ts";
- * console.log(expectsContinue(1, ["100-Continue"]), expectsContinue(0, ["100-continue"])); // true false
+ * assertEquals([expectsContinue(1, ["100-Continue"]), expectsContinue(0, ["100-continue"])], [true, false]);
  * ```
  */
 export function expectsContinue(versionMinor: number, expectValues: readonly string[]): boolean {

@@ -21,8 +21,9 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { MAX_REQUEST_LINE_BYTES } from "./limits.ts";
- * console.log(MAX_REQUEST_LINE_BYTES); // 8192
+ * assertEquals(MAX_REQUEST_LINE_BYTES, 8192);
  * ```
  */
 export const MAX_REQUEST_LINE_BYTES = 8192;
@@ -34,8 +35,9 @@ export const MAX_REQUEST_LINE_BYTES = 8192;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { MAX_HEADER_BYTES } from "./limits.ts";
- * console.log(MAX_HEADER_BYTES); // 16384
+ * assertEquals(MAX_HEADER_BYTES, 16384);
  * ```
  */
 export const MAX_HEADER_BYTES = 16384;
@@ -47,8 +49,9 @@ export const MAX_HEADER_BYTES = 16384;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { MAX_HEADER_COUNT } from "./limits.ts";
- * console.log(MAX_HEADER_COUNT); // 100
+ * assertEquals(MAX_HEADER_COUNT, 100);
  * ```
  */
 export const MAX_HEADER_COUNT = 100;
@@ -60,8 +63,9 @@ export const MAX_HEADER_COUNT = 100;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { MAX_BODY_BYTES } from "./limits.ts";
- * console.log(MAX_BODY_BYTES); // 1048576
+ * assertEquals(MAX_BODY_BYTES, 1048576);
  * ```
  */
 export const MAX_BODY_BYTES = 1_048_576;
@@ -74,8 +78,9 @@ export const MAX_BODY_BYTES = 1_048_576;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { MAX_CHUNK_LINE_BYTES } from "./limits.ts";
- * console.log(MAX_CHUNK_LINE_BYTES); // 4096
+ * assertEquals(MAX_CHUNK_LINE_BYTES, 4096);
  * ```
  */
 export const MAX_CHUNK_LINE_BYTES = 4096;
@@ -89,8 +94,9 @@ export const MAX_CHUNK_LINE_BYTES = 4096;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { HEAD_TIMEOUT_MS } from "./limits.ts";
- * console.log(HEAD_TIMEOUT_MS); // 10000
+ * assertEquals(HEAD_TIMEOUT_MS, 10000);
  * ```
  */
 export const HEAD_TIMEOUT_MS = 10_000;
@@ -101,8 +107,9 @@ export const HEAD_TIMEOUT_MS = 10_000;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { BODY_TIMEOUT_MS } from "./limits.ts";
- * console.log(BODY_TIMEOUT_MS); // 30000
+ * assertEquals(BODY_TIMEOUT_MS, 30000);
  * ```
  */
 export const BODY_TIMEOUT_MS = 30_000;
@@ -115,8 +122,9 @@ export const BODY_TIMEOUT_MS = 30_000;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { IDLE_TIMEOUT_MS } from "./limits.ts";
- * console.log(IDLE_TIMEOUT_MS); // 5000
+ * assertEquals(IDLE_TIMEOUT_MS, 5000);
  * ```
  */
 export const IDLE_TIMEOUT_MS = 5_000;
@@ -128,8 +136,9 @@ export const IDLE_TIMEOUT_MS = 5_000;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { WRITE_TIMEOUT_MS } from "./limits.ts";
- * console.log(WRITE_TIMEOUT_MS); // 30000
+ * assertEquals(WRITE_TIMEOUT_MS, 30000);
  * ```
  */
 export const WRITE_TIMEOUT_MS = 30_000;
@@ -144,8 +153,9 @@ export const WRITE_TIMEOUT_MS = 30_000;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { MAX_CONNECTIONS } from "./limits.ts";
- * console.log(MAX_CONNECTIONS); // 512
+ * assertEquals(MAX_CONNECTIONS, 512);
  * ```
  */
 export const MAX_CONNECTIONS = 512;
@@ -177,8 +187,9 @@ export const MAX_CONNECTIONS_PER_CLIENT = 256;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { LINGER_TIMEOUT_MS } from "./limits.ts";
- * console.log(LINGER_TIMEOUT_MS); // 1000
+ * assertEquals(LINGER_TIMEOUT_MS, 1000);
  * ```
  */
 export const LINGER_TIMEOUT_MS = 1_000;
@@ -188,9 +199,10 @@ export const LINGER_TIMEOUT_MS = 1_000;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import type { Http1Limits } from "./limits.ts";
  * const tight: Partial<Http1Limits> = { headTimeoutMs: 200, maxConnections: 2 };
- * console.log(tight.maxConnections); // 2
+ * assertEquals(tight.maxConnections, 2);
  * ```
  */
 export interface Http1Limits {
@@ -225,9 +237,10 @@ export interface Http1Limits {
  *
  * @example Override one limit
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { DEFAULT_LIMITS } from "./limits.ts";
  * const limits = { ...DEFAULT_LIMITS, headTimeoutMs: 200 };
- * console.log(limits.maxHeaderCount); // 100
+ * assertEquals(limits.maxHeaderCount, 100);
  * ```
  */
 export const DEFAULT_LIMITS: Readonly<Http1Limits> = Object.freeze({
@@ -251,8 +264,9 @@ export const DEFAULT_LIMITS: Readonly<Http1Limits> = Object.freeze({
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { resolveLimits } from "./limits.ts";
- * console.log(resolveLimits({ maxConnections: 2 }).maxConnections); // 2
+ * assertEquals(resolveLimits({ maxConnections: 2 }).maxConnections, 2);
  * ```
  */
 export function resolveLimits(overrides: Partial<Http1Limits> = {}): Http1Limits {

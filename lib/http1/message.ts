@@ -22,20 +22,20 @@ import type { RequestHead } from "./parser.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { Http1Request } from "./message.ts";
  * import { parseRequestHead } from "./parser.ts";
  * const parsed = parseRequestHead(new TextEncoder().encode(
  *   "GET /a?b HTTP/1.1\r\nHost: example.test\r\nCookie: x=1\r\nCookie: y=2\r\n\r\n",
  * ));
- * if (parsed.done) {
- *   const request = new Http1Request(parsed.head, null, {
- *     remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
- *     secure: false,
- *     fallbackAuthority: "127.0.0.1:8080",
- *   });
- *   console.log(request.origin, request.path, request.pathname); // "http://example.test" "/a?b" "/a"
- *   console.log(request.header("cookie")); // "x=1; y=2"
- * }
+ * if (!parsed.done) throw new Error("incomplete");
+ * const request = new Http1Request(parsed.head, null, {
+ *   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
+ *   secure: false,
+ *   fallbackAuthority: "127.0.0.1:8080",
+ * });
+ * assertEquals([request.origin, request.path, request.pathname], ["http://example.test", "/a?b", "/a"]);
+ * assertEquals(request.header("cookie"), "x=1; y=2");
  * ```
  */
 export class Http1Request {
@@ -105,13 +105,14 @@ export class Http1Request {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import type { Http1Response } from "./message.ts";
  * const page: Http1Response = {
  *   status: 200,
  *   headers: [["content-type", "text/plain; charset=utf-8"], ["set-cookie", "a=1"], ["set-cookie", "b=2"]],
  *   body: "hello\n",
  * };
- * console.log(page.status); // 200
+ * assertEquals(page.status, 200);
  * ```
  */
 export interface Http1Response {
@@ -132,9 +133,10 @@ export interface Http1Response {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import type { Http1Handler } from "./message.ts";
  * const hello: Http1Handler = (request) => ({ status: 200, body: `${request.method} ${request.pathname}\n` });
- * console.log(typeof hello); // "function"
+ * assertEquals(typeof hello, "function");
  * ```
  */
 export type Http1Handler = (request: Http1Request) => Http1Response | Promise<Http1Response>;

@@ -53,8 +53,9 @@ import {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { KNOWN_METHODS } from "./parser.ts";
- * console.log(KNOWN_METHODS.has("PATCH"), KNOWN_METHODS.has("get")); // true false
+ * assertEquals([KNOWN_METHODS.has("PATCH"), KNOWN_METHODS.has("get")], [true, false]);
  * ```
  */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -74,9 +75,11 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { parseRequestHead } from "./parser.ts";
  * const r = parseRequestHead(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
- * if (r.done) console.log(r.head.versionMinor, r.head.keepAlive); // 0 false
+ * if (!r.done) throw new Error("incomplete");
+ * assertEquals([r.head.versionMinor, r.head.keepAlive], [0, false]);
  * ```
  */
 export interface RequestHead {
@@ -111,9 +114,10 @@ export interface RequestHead {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { type HeadLimits, parseRequestHead } from "./parser.ts";
  * const limits: HeadLimits = { maxRequestLineBytes: 64, maxHeaderBytes: 256, maxHeaderCount: 8, maxBodyBytes: 1024 };
- * console.log(parseRequestHead(new TextEncoder().encode("GET /"), limits).done); // false
+ * assertEquals(parseRequestHead(new TextEncoder().encode("GET /"), limits).done, false);
  * ```
  */
 export type HeadLimits = Pick<
@@ -126,9 +130,10 @@ export type HeadLimits = Pick<
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { type HeadParseResult, parseRequestHead } from "./parser.ts";
  * const r: HeadParseResult = parseRequestHead(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
- * console.log(r.done); // true
+ * assertEquals(r.done, true);
  * ```
  */
 export type HeadParseResult =
@@ -140,9 +145,10 @@ export type HeadParseResult =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { INCOMPLETE, parseRequestHead } from "./parser.ts";
  * const partial = new TextEncoder().encode("GET / HT");
- * console.log(parseRequestHead(partial) === INCOMPLETE); // true
+ * assertEquals(parseRequestHead(partial) === INCOMPLETE, true);
  * ```
  */
 export const INCOMPLETE: { done: false } = Object.freeze({ done: false as const });
@@ -501,9 +507,10 @@ function checkTargetBytes(buf: Uint8Array, start: number, end: number): void {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { parseFieldLine } from "./parser.ts";
  * const line = new TextEncoder().encode("Content-Type:  text/plain ");
- * console.log(parseFieldLine(line, 0, line.length)); // ["content-type", "text/plain"]
+ * assertEquals(parseFieldLine(line, 0, line.length), ["content-type", "text/plain"]);
  * ```
  */
 export function parseFieldLine(

@@ -23,9 +23,10 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import type { FillResult } from "./reader.ts";
- * const outcome: FillResult = "timeout";
- * console.log(outcome);
+ * const outcomes: FillResult[] = ["data", "eof", "timeout"];
+ * assertEquals(outcomes.length, 3);
  * ```
  */
 export type FillResult = "data" | "eof" | "timeout";

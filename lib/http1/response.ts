@@ -60,10 +60,11 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { OutputBuffer } from "./response.ts";
  * const out = new OutputBuffer();
  * out.appendLatin1("HTTP/1.1 204 No Content\r\n\r\n");
- * console.log(out.length); // 27
+ * assertEquals(out.length, 27);
  * out.clear();
  * ```
  */
@@ -168,13 +169,17 @@ export interface SerializeOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { serializeResponse } from "./response.ts";
  * const bytes = serializeResponse(
  *   { status: 200, headers: [["content-type", "text/plain"]], body: "hi" },
  *   { date: "Thu, 01 Jan 1970 00:00:00 GMT" },
  * );
- * console.log(new TextDecoder().decode(bytes));
- * // HTTP/1.1 200 OK\r\ndate: Thu, 01 Jan 1970 00:00:00 GMT\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nhi
+ * assertEquals(
+ *   new TextDecoder().decode(bytes),
+ *   "HTTP/1.1 200 OK\r\ndate: Thu, 01 Jan 1970 00:00:00 GMT\r\ncontent-type: text/plain\r\n" +
+ *     "content-length: 2\r\n\r\nhi",
+ * );
  * ```
  */
 export function serializeResponse(res: Http1Response, options: SerializeOptions = {}): Uint8Array {
@@ -203,11 +208,12 @@ export function serializeResponse(res: Http1Response, options: SerializeOptions 
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { OutputBuffer, serializeResponseInto } from "./response.ts";
  * const out = new OutputBuffer();
  * serializeResponseInto(out, { status: 204 });
  * serializeResponseInto(out, { status: 204 });
- * console.log(new TextDecoder().decode(out.bytes).split("HTTP/1.1").length - 1); // 2
+ * assertEquals(new TextDecoder().decode(out.bytes).split("HTTP/1.1").length - 1, 2);
  * ```
  */
 export function serializeResponseInto(
@@ -281,9 +287,10 @@ const UNSAFE_IN_VALUE = /[\r\n\0]/;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { textResponse } from "./response.ts";
  * const response = textResponse(503, "503 Service Unavailable: too many connections");
- * console.log(response.status, response.body); // 503 "503 Service Unavailable: too many connections\n"
+ * assertEquals([response.status, response.body], [503, "503 Service Unavailable: too many connections\n"]);
  * ```
  */
 export function textResponse(status: number, text: string): Http1Response {
@@ -298,8 +305,9 @@ const TEXT_PLAIN: readonly [string, string][] = [["content-type", "text/plain; c
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { CONTINUE_RESPONSE } from "./response.ts";
- * console.log(new TextDecoder().decode(CONTINUE_RESPONSE)); // "HTTP/1.1 100 Continue\r\n\r\n"
+ * assertEquals(new TextDecoder().decode(CONTINUE_RESPONSE), "HTTP/1.1 100 Continue\r\n\r\n");
  * ```
  */
 export const CONTINUE_RESPONSE: Uint8Array = new TextEncoder().encode(

@@ -89,9 +89,10 @@ export interface Http1ServeOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { type Http1Server, serveHttp1 } from "./server.ts";
  * const server: Http1Server = serveHttp1({ port: 0, onListen() {} }, () => ({ status: 200 }));
- * console.log(server.addr.port > 0); // true
+ * assertEquals(server.addr.port > 0, true);
  * await server.shutdown();
  * ```
  */
@@ -118,10 +119,11 @@ export interface Http1Server {
  *
  * @example Serve, make one request, shut down
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { serveHttp1 } from "./server.ts";
  * const server = serveHttp1({ port: 0, onListen() {} }, (req) => ({ status: 200, body: req.method }));
  * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
- * console.log(await res.text()); // "GET"
+ * assertEquals(await res.text(), "GET");
  * await server.shutdown();
  * ```
  */

@@ -16,8 +16,9 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { CR } from "./syntax.ts";
- * console.log(CR); // 13
+ * assertEquals(CR, 13);
  * ```
  */
 export const CR = 0x0d;
@@ -26,8 +27,9 @@ export const CR = 0x0d;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { LF } from "./syntax.ts";
- * console.log(LF); // 10
+ * assertEquals(LF, 10);
  * ```
  */
 export const LF = 0x0a;
@@ -36,8 +38,9 @@ export const LF = 0x0a;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { SP } from "./syntax.ts";
- * console.log(SP); // 32
+ * assertEquals(SP, 32);
  * ```
  */
 export const SP = 0x20;
@@ -46,8 +49,9 @@ export const SP = 0x20;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { HTAB } from "./syntax.ts";
- * console.log(HTAB); // 9
+ * assertEquals(HTAB, 9);
  * ```
  */
 export const HTAB = 0x09;
@@ -56,8 +60,9 @@ export const HTAB = 0x09;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { COLON } from "./syntax.ts";
- * console.log(COLON); // 58
+ * assertEquals(COLON, 58);
  * ```
  */
 export const COLON = 0x3a;
@@ -78,8 +83,9 @@ const isHex = (b: number) => isDigit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x6
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { TCHAR } from "./syntax.ts";
- * console.log(TCHAR["G".charCodeAt(0)], TCHAR[" ".charCodeAt(0)]); // 1 0
+ * assertEquals([TCHAR["G".charCodeAt(0)], TCHAR[" ".charCodeAt(0)]], [1, 0]);
  * ```
  */
 export const TCHAR: Uint8Array = table((b) =>
@@ -91,8 +97,9 @@ export const TCHAR: Uint8Array = table((b) =>
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { isToken } from "./syntax.ts";
- * console.log(isToken("chunked"), isToken("bad name"), isToken("")); // true false false
+ * assertEquals([isToken("chunked"), isToken("bad name"), isToken("")], [true, false, false]);
  * ```
  */
 export function isToken(s: string): boolean {
@@ -112,8 +119,9 @@ export function isToken(s: string): boolean {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { FIELD_VALUE_CHAR } from "./syntax.ts";
- * console.log(FIELD_VALUE_CHAR[0x09], FIELD_VALUE_CHAR[0x7f]); // 1 0
+ * assertEquals([FIELD_VALUE_CHAR[0x09], FIELD_VALUE_CHAR[0x7f]], [1, 0]);
  * ```
  */
 export const FIELD_VALUE_CHAR: Uint8Array = table((b) =>
@@ -169,8 +177,9 @@ export const QUESTION_MARK = 0x3f;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { HEX_VALUE } from "./syntax.ts";
- * console.log(HEX_VALUE["f".charCodeAt(0)], HEX_VALUE["g".charCodeAt(0)]); // 15 255
+ * assertEquals([HEX_VALUE["f".charCodeAt(0)], HEX_VALUE["g".charCodeAt(0)]], [15, 255]);
  * ```
  */
 export const HEX_VALUE: Uint8Array = (() => {
@@ -203,8 +212,9 @@ export function hex(byte: number): string {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { latin1 } from "./syntax.ts";
- * console.log(latin1(new Uint8Array([0x47, 0x45, 0x54]), 0, 3)); // "GET"
+ * assertEquals(latin1(new Uint8Array([0x47, 0x45, 0x54]), 0, 3), "GET");
  * ```
  */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
@@ -224,8 +234,9 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { hasValidPercentEncoding } from "./syntax.ts";
- * console.log(hasValidPercentEncoding("/a%20b"), hasValidPercentEncoding("/%zz")); // true false
+ * assertEquals([hasValidPercentEncoding("/a%20b"), hasValidPercentEncoding("/%zz")], [true, false]);
  * ```
  */
 export function hasValidPercentEncoding(s: string): boolean {
@@ -255,9 +266,10 @@ const IPV6_CHAR = table((b) => isHex(b) || b === COLON || b === 0x2e);
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { isValidAuthority } from "./syntax.ts";
- * console.log(isValidAuthority("example.com:8080"), isValidAuthority("[::1]")); // true true
- * console.log(isValidAuthority("a b"), isValidAuthority("host:99999")); // false false
+ * assertEquals([isValidAuthority("example.com:8080"), isValidAuthority("[::1]")], [true, true]);
+ * assertEquals([isValidAuthority("a b"), isValidAuthority("host:99999")], [false, false]);
  * ```
  */
 export function isValidAuthority(value: string): boolean {

@@ -18,11 +18,12 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { findCookie } from "./cookie_header.ts";
- * console.log(findCookie("theme=dark; session_id=abc", "session_id")); // "abc"
- * console.log(findCookie("session_id=\"abc\"", "session_id")); // "abc"
- * console.log(findCookie("=junk; theme=dark", "session_id")); // undefined
- * console.log(findCookie(null, "session_id")); // undefined
+ * assertEquals(findCookie("theme=dark; session_id=abc", "session_id"), "abc");
+ * assertEquals(findCookie("session_id=\"abc\"", "session_id"), "abc");
+ * assertEquals(findCookie("=junk; theme=dark", "session_id"), undefined);
+ * assertEquals(findCookie(null, "session_id"), undefined);
  * ```
  */
 export function findCookie(header: string | null, name: string): string | undefined {
