@@ -165,10 +165,15 @@ export class Http1Connection {
 
   /**
    * Starts serving `conn` immediately; with `refusal`, answers that error
-   * instead (e.g. a `503` past a connection limit), with the same lingering
+   * instead (e.g. a `503` past a connection limit) after reading and
+   * discarding what the client sends for `delayMs`, with the same lingering
    * close as any other error.
    */
-  constructor(conn: Transport, ctx: ConnectionContext, refusal?: RequestError) {
+  constructor(
+    conn: Transport,
+    ctx: ConnectionContext,
+    refusal?: { error: RequestError; delayMs: number },
+  ) {
     this.#conn = conn;
     this.#ctx = ctx;
     if (conn.handshake !== undefined) {
@@ -431,10 +436,15 @@ export class Http1Connection {
     return textResponse(500, `500 ${statusText(500)}`);
   }
 
-  /** Answers `refusal` without reading a request, then closes. */
-  async #refuse(refusal: RequestError): Promise<void> {
+  /**
+   * Answers `refusal` without reading a request, then closes. The delay
+   * slows a client that reconnects the moment it is refused: each refusal
+   * costs it that long, and the server nothing but an open socket.
+   */
+  async #refuse(refusal: { error: RequestError; delayMs: number }): Promise<void> {
     try {
-      await this.#fail(refusal);
+      if (refusal.delayMs > 0 && !await this.#discardInput(Date.now() + refusal.delayMs)) return;
+      await this.#fail(refusal.error);
     } finally {
       this.#close();
       await this.#reader.settle();
@@ -464,9 +474,18 @@ export class Http1Connection {
     // leave the reader's buffer full at its maximum, and filling a full buffer
     // throws, which would reject `done` and crash the process (found by the
     // hardening fuzz: ~40 KB of blank lines, long target and long header).
+    await this.#discardInput(Date.now() + this.#ctx.limits.lingerTimeoutMs);
+  }
+
+  /**
+   * Reads and discards what the client sends until `deadline`; returns
+   * false when the client closed first.
+   */
+  async #discardInput(deadline: number): Promise<boolean> {
     this.#reader.consume(this.#reader.size);
-    const deadline = Date.now() + this.#ctx.limits.lingerTimeoutMs;
-    while (await this.#reader.fill(deadline) === "data") {
+    while (true) {
+      const outcome = await this.#reader.fill(deadline);
+      if (outcome !== "data") return outcome === "timeout";
       this.#reader.consume(this.#reader.size);
     }
   }

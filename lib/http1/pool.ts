@@ -10,8 +10,11 @@
  *    the same way); when none is idle, `503`.
  * 3. Otherwise it is served.
  *
- * A refused connection gets its `503` with `Connection: close` and the same
- * lingering close as any error, and never counts towards either limit.
+ * A refused connection gets its `503` with `Connection: close` (past the
+ * per-address limit, after {@linkcode CLIENT_REFUSAL_DELAY_MS}) and the same
+ * lingering close as any error, and never counts towards either limit. At
+ * most `maxConnections` refusals are pending at once; past that a connection
+ * is closed without a response.
  *
  * @module
  */
@@ -43,6 +46,23 @@ import type { Http1Limits } from "./limits.ts";
 export const CROWDED_CONNECTIONS = 128;
 
 /**
+ * How long a connection past its address's limit waits for its `503`. A
+ * client that reconnects the moment it is refused would otherwise keep the
+ * server busy refusing it thousands of times a second, and the accept queue
+ * full in front of everyone else; this way each of its attempts costs it a
+ * second and the server an idle socket. (Past the global limit the `503` is
+ * immediate: that client may be anyone.)
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { CLIENT_REFUSAL_DELAY_MS } from "./pool.ts";
+ * assertEquals(CLIENT_REFUSAL_DELAY_MS, 1000);
+ * ```
+ */
+export const CLIENT_REFUSAL_DELAY_MS = 1000;
+
+/**
  * Every connection of one server.
  *
  * @example
@@ -71,6 +91,8 @@ export class ConnectionPool {
   #closing = new Set<Http1Connection>();
   #sweep: ReturnType<typeof setInterval>;
   #shuttingDown = false;
+  /** Connections closed at once because too many refusals were pending; logged by the sweep. */
+  #droppedRefusals = 0;
   /** The next timer tick, shared by every connection that paces its read. */
   #nextTick: Promise<void> | null = null;
 
@@ -89,23 +111,19 @@ export class ConnectionPool {
     const held = this.#perClient.get(client) ?? 0;
     const limits = this.#limits;
     if (held >= limits.maxConnectionsPerClient) {
-      this.#refuse(
-        conn,
-        new RequestError(
-          "CLIENT_CONNECTION_LIMIT",
-          `client ${client} already holds ${held} connections, the limit per client address`,
-        ),
+      const error = new RequestError(
+        "CLIENT_CONNECTION_LIMIT",
+        `client ${client} already holds ${held} connections, the limit per client address`,
       );
+      this.#refuse(conn, error, CLIENT_REFUSAL_DELAY_MS);
       return;
     }
     if (this.#served.size >= limits.maxConnections && !this.#evictIdlest()) {
-      this.#refuse(
-        conn,
-        new RequestError(
-          "CONNECTION_LIMIT",
-          `connection limit of ${limits.maxConnections} reached, none idle; retry later`,
-        ),
+      const error = new RequestError(
+        "CONNECTION_LIMIT",
+        `connection limit of ${limits.maxConnections} reached, none idle; retry later`,
       );
+      this.#refuse(conn, error, 0);
       return;
     }
     const connection = new Http1Connection(conn, this.#ctx);
@@ -149,8 +167,16 @@ export class ConnectionPool {
     return true;
   }
 
-  #refuse(conn: Transport, refusal: RequestError): void {
-    const connection = new Http1Connection(conn, this.#ctx, refusal);
+  #refuse(conn: Transport, error: RequestError, delayMs: number): void {
+    if (this.#closing.size >= this.#limits.maxConnections) {
+      // Refusals are bounded too: past this many, close without a word.
+      this.#droppedRefusals++;
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+      return;
+    }
+    const connection = new Http1Connection(conn, this.#ctx, { error, delayMs });
     this.#closing.add(connection);
     connection.done.then(() => this.#closing.delete(connection));
     if (this.#shuttingDown) connection.shutdown();
@@ -167,6 +193,13 @@ export class ConnectionPool {
   #expire(now: number): void {
     for (const connection of this.#served) connection.expire(now);
     for (const connection of this.#closing) connection.expire(now);
+    if (this.#droppedRefusals > 0) {
+      this.#ctx.log(
+        `http1: closed ${this.#droppedRefusals} connections without a response: ` +
+          `${this.#closing.size} refusals already pending`,
+      );
+      this.#droppedRefusals = 0;
+    }
   }
 
   /** See {@linkcode CROWDED_CONNECTIONS}. */
