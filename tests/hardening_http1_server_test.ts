@@ -341,13 +341,18 @@ Deno.test("http1 hardening: one address holding 512 connections of each kind loc
       await assertServesNormally(port);
       latencies.push(performance.now() - start);
     }
+    // The attacker's extra connections were refused (each after a second).
+    while (!/responses_503=[1-9]/.test(attackerOutput)) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`the attacker stopped: ${attackerOutput}`);
+      attackerOutput += value;
+    }
     const refused = logs.filter((l) => l.includes("the limit per client address")).length;
     console.log(
       `lockout: normal client latency ms worst ${Math.max(...latencies).toFixed(1)}, ` +
         `median ${latencies.sort((a, b) => a - b)[10].toFixed(1)}; ` +
-        `${refused} attacker connections refused with 503`,
+        `${refused} attacker connections refused with 503 so far`,
     );
-    assert(refused > 0, "the attacker was never refused: it did not reach the per-client limit");
     assertLess(Math.max(...latencies), 1000);
   } finally {
     attacker.kill("SIGKILL");

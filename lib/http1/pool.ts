@@ -13,8 +13,8 @@
  * A refused connection gets its `503` with `Connection: close` (past the
  * per-address limit, after {@linkcode CLIENT_REFUSAL_DELAY_MS}) and the same
  * lingering close as any error, and never counts towards either limit. At
- * most `maxConnections` refusals are pending at once; past that a connection
- * is closed without a response.
+ * most {@linkcode MAX_PENDING_REFUSALS} are pending at once; past that a
+ * connection is closed without a response.
  *
  * @module
  */
@@ -61,6 +61,21 @@ export const CROWDED_CONNECTIONS = 128;
  * ```
  */
 export const CLIENT_REFUSAL_DELAY_MS = 1000;
+
+/**
+ * Most refused connections waiting for their `503` or its lingering close at
+ * once; past it a connection is closed without a response. As many as the
+ * default connection cap, so refusals never hold more descriptors than the
+ * connections being served.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { MAX_PENDING_REFUSALS } from "./pool.ts";
+ * assertEquals(MAX_PENDING_REFUSALS, 512);
+ * ```
+ */
+export const MAX_PENDING_REFUSALS = 512;
 
 /**
  * Every connection of one server.
@@ -168,7 +183,7 @@ export class ConnectionPool {
   }
 
   #refuse(conn: Transport, error: RequestError, delayMs: number): void {
-    if (this.#closing.size >= this.#limits.maxConnections) {
+    if (this.#closing.size >= MAX_PENDING_REFUSALS) {
       // Refusals are bounded too: past this many, close without a word.
       this.#droppedRefusals++;
       try {
