@@ -46,7 +46,8 @@ import type { Http1Limits } from "./limits.ts";
 export const CROWDED_CONNECTIONS = 128;
 
 /**
- * How long a connection past its address's limit waits for its `503`. A
+ * How long, on average, a connection past its address's limit waits for its
+ * `503`. A
  * client that reconnects the moment it is refused would otherwise keep the
  * server busy refusing it thousands of times a second, and the accept queue
  * full in front of everyone else; this way each of its attempts costs it a
@@ -130,7 +131,10 @@ export class ConnectionPool {
         "CLIENT_CONNECTION_LIMIT",
         `client ${client} already holds ${held} connections, the limit per client address`,
       );
-      this.#refuse(conn, error, CLIENT_REFUSAL_DELAY_MS);
+      // Spread over half to one and a half times the delay: refused together,
+      // an attacker's connections would otherwise all come back together,
+      // a burst that can overflow the listen backlog in front of everyone else.
+      this.#refuse(conn, error, CLIENT_REFUSAL_DELAY_MS * (0.5 + Math.random()));
       return;
     }
     if (this.#served.size >= limits.maxConnections && !this.#evictIdlest()) {
