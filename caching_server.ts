@@ -207,6 +207,10 @@ Options:
                          (Access-Control-Allow-Origin: *), and answer OPTIONS
   --list-dirs            list a directory without index.html (names, sizes,
                          times; hidden entries never) instead of a 404
+  --compress             send compressible files (text, JS, JSON, SVG…) as
+                         their .br or .gz sibling, or gzipped on the fly,
+                         when Accept-Encoding asks; each encoding its own
+                         ETag, Vary: Accept-Encoding on all
   --shutdown-timeout S   on Ctrl-C or SIGTERM, let responses in flight finish
                          for up to S seconds, then exit, cutting off the rest
                          (default 30)
@@ -231,7 +235,7 @@ async function main(args: string[]): Promise<void> {
       "shutdown-timeout",
       "stream-above",
     ],
-    boolean: ["quiet", "cors", "list-dirs"],
+    boolean: ["quiet", "cors", "list-dirs", "compress"],
     negatable: ["watch"],
     positional: "root",
   });
@@ -266,6 +270,7 @@ async function main(args: string[]): Promise<void> {
       fallbackIndex: DEMO_PAGE,
       cors: flags.booleans.cors,
       listDirs: flags.booleans["list-dirs"],
+      compress: flags.booleans.compress,
       onListen: (addr) => {
         const url = listenUrl(tls ? "https" : "http", addr);
         program.output.log(`Serving ${root} at ${url} (Cache-Control: ${cacheControl})`);

@@ -297,12 +297,29 @@ async function startScenarios(
     console.error("nginx is not installed (apt-get install nginx-light): its rows are left out");
   }
 
+  const compressed = await start("servers/caching.ts", [root, "compress"]);
   const headers = await requestHeaders([...servers]);
   return [
     ...baseScenarios(silenced, headers),
+    compressionScenario(compressed, silenced.caching),
     ...asRunScenarios(silenced, asRun, headers),
     ...peerScenarios(silenced.caching, asRun.cachingToFile, peers, headers),
   ];
+}
+
+/**
+ * `--compress` answering a browser's `Accept-Encoding` with the page gzipped
+ * (made once, then kept), against the same server sending the page as it is:
+ * what choosing and sending the gzip representation costs per request.
+ */
+function compressionScenario(compressed: RunningServer, plain: RunningServer): Scenario {
+  return {
+    name: "caching --compress: 200 gzip vs identity",
+    connections: 32,
+    server: compressed,
+    baseline: plain,
+    headers: () => ({ "accept-encoding": "gzip, deflate, br, zstd" }),
+  };
 }
 
 /** Per server: the fields that make a request a revalidation (304) or a returning visit. */

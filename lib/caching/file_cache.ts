@@ -94,6 +94,8 @@ export interface FileCacheOptions {
   cacheControl?: string;
   /** Fields every response of every version carries (CORS's, when on). */
   responseFields?: [string, string][];
+  /** Compression is on: compressible versions vary with `Accept-Encoding`. */
+  negotiateEncoding?: boolean;
 }
 
 /** One cached file. */
@@ -137,6 +139,7 @@ export class FileCache {
   readonly #maxFileBytes: number;
   readonly #cacheControl: string;
   readonly #responseFields: [string, string][];
+  readonly #negotiateEncoding: boolean;
   /** In insertion order, so the first entries are the ones cached longest ago. */
   readonly #byKey = new Map<string, CachedFile>();
   readonly #byRealPath = new Map<string, CachedFile>();
@@ -163,6 +166,7 @@ export class FileCache {
     );
     this.#cacheControl = options.cacheControl ?? "no-cache";
     this.#responseFields = options.responseFields ?? [];
+    this.#negotiateEncoding = options.negotiateEncoding ?? false;
   }
 
   /** Bytes of file content currently cached. */
@@ -277,7 +281,12 @@ export class FileCache {
     if (info.size > this.#maxFileBytes) {
       throw new UnservableFileError(403, tooLarge(info.size, this.#maxFileBytes));
     }
-    const options = { cacheControl: this.#cacheControl, responseFields: this.#responseFields };
+    const options = {
+      cacheControl: this.#cacheControl,
+      responseFields: this.#responseFields,
+      negotiateEncoding: this.#negotiateEncoding,
+      realPath,
+    };
     if (info.size <= this.#streamAboveBytes) {
       const body = await readToEnd(fd, info.size, this.#streamAboveBytes).catch((error) => {
         // Grown past the threshold while read: it is hashed as a large file instead.

@@ -69,6 +69,8 @@ export interface FileResolverOptions {
   responseFields?: [string, string][];
   /** A directory without `index.html` gets a listing of its entries instead of a 404. */
   listDirs?: boolean;
+  /** Compression is on: compressible versions vary with `Accept-Encoding`. */
+  negotiateEncoding?: boolean;
 }
 
 /**
@@ -84,6 +86,11 @@ const MAX_REMEMBERED_PATH_LENGTH = 1024;
 type Remembered =
   | { generation: number; key: string; stat: FileSignature }
   | { generation: number; fallback: FileVersion };
+
+/** What an earlier look for a sibling found, as of a monitor generation: a version, or none. */
+type RememberedSibling =
+  | { generation: number; key: string; stat: FileSignature }
+  | { generation: number; missing: true };
 
 /** Where decoded segments led on disk. */
 type Located =
@@ -120,6 +127,8 @@ export class FileResolver {
   readonly #listings?: ListingVersions;
   /** With a change monitor: per raw URL path, what an earlier request found. */
   readonly #remembered = new Map<string, Remembered>();
+  /** With a change monitor: per sibling path (`app.js.gz`), what an earlier look found. */
+  readonly #siblings = new Map<string, RememberedSibling>();
 
   /**
    * Throws at once (not per request) if `root` does not exist.
@@ -130,16 +139,21 @@ export class FileResolver {
     this.#root = Deno.realPathSync(options.root);
     this.#maxFileBytes = options.maxFileBytes ?? Number.POSITIVE_INFINITY;
     const cacheControl = options.cacheControl ?? "no-cache";
-    const { responseFields, changes } = options;
+    const { responseFields, changes, negotiateEncoding } = options;
     this.#cache = new FileCache(this.#root, {
       maxBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
       maxFileBytes: this.#maxFileBytes,
       streamAboveBytes: options.streamAboveBytes,
       cacheControl,
       responseFields,
+      negotiateEncoding,
     });
     this.#fallbackIndex = options.fallbackIndex &&
-      memoizeFallbackIndex(options.fallbackIndex, Date.now(), { cacheControl, responseFields });
+      memoizeFallbackIndex(options.fallbackIndex, Date.now(), {
+        cacheControl,
+        responseFields,
+        negotiateEncoding,
+      });
     if (options.listDirs) {
       this.#listings = new ListingVersions(this.#root, { cacheControl, responseFields, changes });
     }
@@ -180,6 +194,55 @@ export class FileResolver {
       if (version !== undefined) return { kind: "version", version, source: FROM_MEMORY };
     }
     return this.#resolveAndRemember(url, rawPath);
+  }
+
+  /**
+   * The current version of the file next to `version`'s with `suffix` added
+   * to its name (`app.js` → `app.js.gz`), if there is one that can be served:
+   * a precompressed sibling. Read and checked like any file; with a change
+   * monitor, what was found (or not) is remembered until something changes,
+   * so asking costs no system call.
+   *
+   * @param version A version read from a file under the root.
+   * @param suffix What the sibling's name adds: `.gz`, `.br`.
+   * @returns The sibling's version, or `undefined`.
+   */
+  sibling(
+    version: FileVersion,
+    suffix: string,
+  ): FileVersion | undefined | Promise<FileVersion | undefined> {
+    if (version.realPath === null) return undefined;
+    const path = version.realPath + suffix;
+    const generation = this.#changes?.watching ? this.#changes.generation : undefined;
+    const remembered = generation === undefined ? undefined : this.#siblings.get(path);
+    if (remembered !== undefined && remembered.generation === generation) {
+      if ("missing" in remembered) return undefined;
+      const current = this.#cache.current(remembered.key, remembered.stat);
+      if (current !== undefined) return current;
+    }
+    return this.#lookForSibling(path, generation);
+  }
+
+  async #lookForSibling(
+    path: string,
+    generation: number | undefined,
+  ): Promise<FileVersion | undefined> {
+    const info = statOrError(path);
+    const found = info instanceof Error || !info.isFile
+      ? undefined
+      : await this.#currentVersion(path, info);
+    const version = found?.kind === "version" ? found.version : undefined;
+    if (generation !== undefined && path.length <= MAX_REMEMBERED_PATH_LENGTH) {
+      if (this.#siblings.size >= MAX_REMEMBERED_PATHS) this.#siblings.clear();
+      const { stat } = version ?? {};
+      this.#siblings.set(
+        path,
+        stat === undefined
+          ? { generation, missing: true }
+          : { generation, key: fileKey(path, stat.dev, stat.ino), stat },
+      );
+    }
+    return version;
   }
 
   /**

@@ -21,6 +21,20 @@ export interface FileVersion {
   readonly body: Uint8Array<ArrayBuffer> | null;
   /** Where a version without `body` is streamed from; `null` for one held in memory. */
   readonly file: StreamedFileLocation | null;
+  /**
+   * The real path of the file read, where precompressed siblings (`.br`,
+   * `.gz`) are looked for; `null` for a page that is not a file under the
+   * root, or a representation that is itself encoded.
+   */
+  readonly realPath: string | null;
+  /** `Content-Encoding` of the body (`gzip`, `br`); `null` for the file's own bytes. */
+  readonly contentEncoding: string | null;
+  /**
+   * Whether `Accept-Encoding` chooses among representations of it (its type
+   * is compressible and compression is on): its responses carry
+   * `Vary: Accept-Encoding`.
+   */
+  readonly negotiated: boolean;
   /** Length of the body in bytes. */
   readonly size: number;
   /**
@@ -210,6 +224,45 @@ export interface FileVersionOptions {
   nowMs?: number;
   /** Fields every response of the version carries besides its own (CORS's, when on). */
   responseFields?: [string, string][];
+  /** The file's real path under the root, where siblings are looked for. Default `null`. */
+  realPath?: string;
+  /** `Content-Type` to send, instead of the one the file name's extension gives. */
+  contentType?: string;
+  /** `Content-Encoding` of the bytes, for a compressed representation. */
+  contentEncoding?: string;
+  /**
+   * Compression is on: a compressible version's representation is chosen by
+   * `Accept-Encoding`, and its responses say so with `Vary`. Default `false`.
+   */
+  negotiateEncoding?: boolean;
+}
+
+/**
+ * Media types worth compressing: text, and the structured and script formats
+ * sent as `application/*` or `image/svg+xml`. Images, audio, video, archives
+ * and fonts in WOFF are compressed already.
+ */
+const COMPRESSIBLE_TYPE =
+  /^(text\/|application\/(javascript|json|[\w.+-]*\+json|xml|[\w.+-]*\+xml|wasm|x-javascript|manifest\+json)|image\/svg\+xml)/;
+
+/**
+ * Whether responses of this media type may be compressed, so that they vary
+ * with `Accept-Encoding`.
+ *
+ * @param type A `Content-Type` value.
+ * @returns `true` for text, JavaScript, JSON, XML, SVG and WebAssembly.
+ *
+ * @example
+ * ```ts
+ * import { assert, assertFalse } from "jsr:@std/assert@1.0.19";
+ * import { isCompressible } from "./file_version.ts";
+ * assert(isCompressible("text/html; charset=UTF-8"));
+ * assert(isCompressible("application/javascript; charset=UTF-8"));
+ * assertFalse(isCompressible("image/png"));
+ * ```
+ */
+export function isCompressible(type: string): boolean {
+  return COMPRESSIBLE_TYPE.test(type);
 }
 
 /**
@@ -254,7 +307,8 @@ export async function createFileVersion(
   const { okHeaders, ...shared } = versionFields(etag, fileName, modifiedMs, options);
   const ok = new Response(body, { status: 200, headers: okHeaders });
   // A clone's bytes are the ones `ok` holds: no copy.
-  return { ...shared, ok, body: await ok.clone().bytes(), file: null, size: body.length, stat };
+  const held = await ok.clone().bytes();
+  return { ...shared, ok, body: held, file: null, size: body.length, stat };
 }
 
 /**
@@ -303,7 +357,15 @@ function versionFields(
   const { cacheControl = "no-cache", nowMs = Date.now(), responseFields = [] } = options;
   const lastModified = Math.floor(Math.min(modifiedMs, nowMs - DATE_LAG_MS) / 1000);
   const lastModifiedHeader = formatHttpDate(lastModified * 1000);
-  const type = contentTypeOf(fileName);
+  const type = options.contentType ?? contentTypeOf(fileName);
+  const contentEncoding = options.contentEncoding ?? null;
+  // A compressible file's responses depend on Accept-Encoding, the file's
+  // own bytes included: caches must key them by it (RFC 9110 §12.5.5).
+  const negotiated = (options.negotiateEncoding ?? false) && isCompressible(type);
+  const vary: [string, string][] = negotiated ? [["vary", "accept-encoding"]] : [];
+  const encoding: [string, string][] = contentEncoding
+    ? [["content-encoding", contentEncoding]]
+    : [];
   // ETag, Last-Modified and Cache-Control: what 200, 206 and 304 share. `Date`
   // is not among them: Deno.serve adds the current one to every response.
   // The response fields go on all three too, built in once rather than per request.
@@ -311,10 +373,19 @@ function versionFields(
     ["etag", etag],
     ["last-modified", lastModifiedHeader],
     ["cache-control", cacheControl],
+    ...vary,
     ...responseFields,
   ];
   return {
-    okHeaders: [...validators, ["content-type", type], ["accept-ranges", "bytes"]],
+    okHeaders: [
+      ...validators,
+      ["content-type", type],
+      ...encoding,
+      ["accept-ranges", "bytes"],
+    ],
+    realPath: options.realPath ?? null,
+    contentEncoding,
+    negotiated,
     notModified: new Response(null, { status: 304, headers: validators }),
     etag,
     lastModified,

@@ -10,7 +10,10 @@ import { printLogLine } from "../access_log.ts";
 import type { ChangeMonitor } from "./change_monitor.ts";
 import { answerOptions, CORS_RESPONSE_FIELDS } from "./cors.ts";
 import { demoPageHeadNote } from "./demo_page_head.ts";
+import { Representations } from "./content_coding.ts";
+import { DEFAULT_CACHE_BYTES } from "./file_cache.ts";
 import { FileResolver, rawPathOf, type Resolution } from "./file_resolver.ts";
+import type { FileVersion } from "./file_version.ts";
 import { withoutBody } from "./head_response.ts";
 import {
   type Answer,
@@ -67,7 +70,21 @@ export interface CachingHandlerOptions {
    * 404; this replaces `fallbackIndex`. Default off.
    */
   listDirs?: boolean;
+  /**
+   * Compression (`content_coding.ts`): a compressible file is sent as its
+   * precompressed `.br` or `.gz` sibling, or gzipped on the fly, when the
+   * request's `Accept-Encoding` prefers it; each representation has its own
+   * strong `ETag`, and all carry `Vary: Accept-Encoding`. Default off: every
+   * file is sent as its bytes, its `ETag` what `sha256sum` prints.
+   */
+  compress?: boolean;
 }
+
+/**
+ * Share of the file-cache budget ({@linkcode CachingHandlerOptions.maxCacheBytes})
+ * that compressed representations may take besides it.
+ */
+const ENCODED_BUDGET_SHARE = 0.25;
 
 /** The methods a static file supports; everything else gets 405 (RFC 9110 §15.5.6). */
 const ALLOWED_METHODS = "GET, HEAD";
@@ -101,8 +118,13 @@ export function createCachingHandler(
   const log = options.log ?? printLogLine;
   const cors = options.cors ?? false;
   const resolver = resolverFor(options, cors);
+  const context: AnswerContext = {
+    log,
+    extraFields: cors ? Object.fromEntries(CORS_RESPONSE_FIELDS) : {},
+    representations: options.compress ? representationsOf(resolver, options) : undefined,
+  };
   // For the answers that are not about a file version; versions carry their own.
-  const corsFields: Record<string, string> = cors ? Object.fromEntries(CORS_RESPONSE_FIELDS) : {};
+  const corsFields = context.extraFields;
 
   // Not async: an answer from memory is returned as a Response, not a
   // Promise, and Deno.serve sends it without waiting a turn for a promise.
@@ -132,8 +154,8 @@ export function createCachingHandler(
     if (method !== "GET" && method !== "HEAD") return answerOtherMethod(request, cors, corsFields);
     const resolution = resolver.resolve(request.url, rawPath);
     const answer = resolution instanceof Promise
-      ? resolution.then((settled) => answerResolution(request, rawPath, settled, corsFields, log))
-      : answerResolution(request, rawPath, resolution, corsFields, log);
+      ? resolution.then((settled) => answerResolution(request, rawPath, settled, context))
+      : answerResolution(request, rawPath, resolution, context);
     if (!(answer instanceof Promise)) return answer;
     return answer.catch((error) =>
       lookAgainIfChanged(
@@ -160,6 +182,7 @@ function resolverFor(options: CachingHandlerOptions, cors: boolean): FileResolve
     // Built into every file version's 200, 206 and 304, so they cost nothing per request.
     responseFields: cors ? CORS_RESPONSE_FIELDS : undefined,
     listDirs: options.listDirs,
+    negotiateEncoding: options.compress,
   });
 }
 
@@ -191,23 +214,69 @@ function answerOtherMethod(
   return plainAnswer(405, `method ${request.method} not allowed`, { allow, ...corsFields });
 }
 
+/** What answering needs besides the request: the log, extra fields, compression. */
+interface AnswerContext {
+  log: (line: string) => void;
+  /** Fields for the answers built per request (CORS's, when on); versions carry their own. */
+  extraFields: Record<string, string>;
+  /** With compression on: chooses the representation `Accept-Encoding` asks for. */
+  representations: Representations | undefined;
+}
+
+function representationsOf(resolver: FileResolver, options: CachingHandlerOptions) {
+  return new Representations({
+    sibling: (version, suffix) => resolver.sibling(version, suffix),
+    maxBytes: (options.maxCacheBytes ?? DEFAULT_CACHE_BYTES) * ENCODED_BUDGET_SHARE,
+    versionOptions: {
+      cacheControl: options.cacheControl ?? "no-cache",
+      responseFields: options.cors ? CORS_RESPONSE_FIELDS : undefined,
+      negotiateEncoding: true,
+    },
+  });
+}
+
 /**
- * A version's answer (its responses carry their own extra fields), or the
- * refusal with `extraFields` (CORS's, when on). A body streamed from disk
- * that stops short is logged through `log`.
+ * A version's answer (its responses carry their own extra fields), in the
+ * representation `Accept-Encoding` chooses when compression is on, or the
+ * refusal with the context's extra fields.
  */
 function answerResolution(
   request: Request,
   rawPath: string,
   resolution: Resolution,
-  extraFields: Record<string, string>,
-  log: (line: string) => void,
+  context: AnswerContext,
 ): Answer | Promise<Answer> {
   if (resolution.kind === "refusal") {
     const { status, reason, headers, explanation } = resolution;
-    return plainAnswer(status, reason, { ...headers, ...extraFields }, explanation);
+    return plainAnswer(status, reason, { ...headers, ...context.extraFields }, explanation);
   }
   const { version, source } = resolution;
+  if (context.representations === undefined || !version.negotiated) {
+    return answerVersion(request, rawPath, version, source, context.log);
+  }
+  const chosen = context.representations.select(version, request.headers.get("accept-encoding"));
+  if (chosen instanceof Promise) {
+    return chosen.then((representation) =>
+      answerVersion(
+        request,
+        rawPath,
+        representation.version,
+        source + representation.note,
+        context.log,
+      )
+    );
+  }
+  return answerVersion(request, rawPath, chosen.version, source + chosen.note, context.log);
+}
+
+/** {@linkcode answerWithVersion}, logging through `log` a body streamed from disk that stops short. */
+function answerVersion(
+  request: Request,
+  rawPath: string,
+  version: FileVersion,
+  source: string,
+  log: (line: string) => void,
+): Answer | Promise<Answer> {
   // Only a body streamed from disk can stop short; the hot path allocates nothing for it.
   const onAbort = version.body === null
     ? (reason: string) =>
