@@ -104,6 +104,12 @@ export function parseServerFlags(
   const stringFlags = ["port", "hostname", ...(spec.string ?? [])];
   const negatable = spec.negatable ?? [];
   const positionals: string[] = [];
+  const addPositional = (arg: string) => {
+    if (spec.positional === undefined || positionals.length > 0) {
+      throw new UsageError(`unexpected argument: ${arg}`);
+    }
+    positionals.push(arg);
+  };
   const parsed = parseArgs(args, {
     string: stringFlags,
     boolean: ["help", ...(spec.boolean ?? []), ...negatable],
@@ -112,13 +118,12 @@ export function parseServerFlags(
     alias: { h: "help" },
     unknown: (arg: string) => {
       if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown flag: ${arg}`);
-      if (spec.positional === undefined || positionals.length > 0) {
-        throw new UsageError(`unexpected argument: ${arg}`);
-      }
-      positionals.push(arg);
+      addPositional(arg);
       return false;
     },
   });
+  // Arguments after "--" skip the unknown callback; they are positional all the same.
+  for (const arg of parsed._) addPositional(String(arg));
   for (const name of stringFlags) {
     // parseArgs turns a trailing `--root` with no value into "".
     if (parsed[name] === "") throw new UsageError(`--${name} needs a value`);

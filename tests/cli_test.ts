@@ -34,6 +34,7 @@ Deno.test("parseServerFlags: bad command lines throw a UsageError that says why"
     [["--port", "80x"], "not a port number"],
     [["a", "b"], "unexpected argument: b"],
     [["a", "--root", "b"], "a: --root was given too"],
+    [["--", "x", "y"], "unexpected argument: y"],
   ];
   for (const [args, message] of cases) {
     assertThrows(
@@ -52,6 +53,11 @@ Deno.test("parseServerFlags: a positional argument stands for the named flag, el
     },
   );
   assertThrows(() => parseServerFlags(["public"], 8000), UsageError, "unexpected argument: public");
+  assertThrows(() => parseServerFlags(["--", "x"], 8000), UsageError, "unexpected argument: x");
+  assertEquals(
+    parseServerFlags(["--", "-public"], 8000, { string: ["root"], positional: "root" }).strings,
+    { root: "-public" },
+  );
 });
 
 Deno.test("describeListenError: one line for each ordinary mistake, nothing for the rest", () => {
