@@ -37,6 +37,7 @@ import {
   UnservableFileError,
 } from "./verified_read.ts";
 
+export type { StreamedFileLocation } from "./file_version.ts";
 export type { FileSignature, FileVersion };
 
 /**

@@ -25,6 +25,7 @@ import { tooLarge, UnservableFileError } from "./verified_read.ts";
 
 export type { ChangeListener } from "./change_monitor.ts";
 export type { FileSignature } from "./file_version.ts";
+export type { StreamedFileLocation } from "./file_version.ts";
 export type { ChangeMonitor, FileVersion };
 
 /** Where a request URL led: a version to answer with, or the refusal to send instead. */

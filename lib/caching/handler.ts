@@ -22,6 +22,9 @@ import {
   VersionChangedError,
 } from "./version_responder.ts";
 
+export type { ChangeListener } from "./change_monitor.ts";
+export type { ChangeMonitor };
+
 /** Options for {@linkcode createCachingHandler}. */
 export interface CachingHandlerOptions {
   /** Directory to serve. Files outside it, also via symbolic links, are never served. */

@@ -20,6 +20,7 @@ import { createFileVersion, type FileVersion } from "./file_version.ts";
 
 export type { ChangeListener } from "./change_monitor.ts";
 export type { FileSignature } from "./file_version.ts";
+export type { StreamedFileLocation } from "./file_version.ts";
 export type { ChangeMonitor, FileVersion };
 
 /**

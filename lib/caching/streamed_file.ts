@@ -22,6 +22,8 @@ import { createHash } from "node:crypto";
 import type { FileSignature } from "./file_version.ts";
 import { closeDescriptor, type FileStat, readAt, statDescriptor } from "./verified_read.ts";
 
+export type { FileSignature, FileStat };
+
 /** Bytes read per step of a hashing pass: one buffer, reused. */
 const HASH_CHUNK_BYTES = 2 ** 20;
 

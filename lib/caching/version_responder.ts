@@ -18,6 +18,7 @@ import { sameFileState, streamOpenFile } from "./streamed_file.ts";
 import { closeDescriptor, openInsideRoot } from "./verified_read.ts";
 
 export type { FileSignature } from "./file_version.ts";
+export type { StreamedFileLocation } from "./file_version.ts";
 export type { FileVersion };
 
 /** A response and the reason for it, for the access log. */
