@@ -8,6 +8,7 @@
  */
 import { cachingScenario, maxAgeScenario } from "./browser/caching_scenario.ts";
 import { findChromium } from "./browser/chromium.ts";
+import { compressionScenario } from "./browser/compression_scenario.ts";
 import { cookieScenario } from "./browser/cookie_scenario.ts";
 import { corsScenario } from "./browser/cors_scenario.ts";
 import {
@@ -69,6 +70,18 @@ Deno.test({
     await withCachingSite(
       (site) => withTab(executable!, (tab) => maxAgeScenario(tab, site, stepsOf(t))),
       { cacheControl: "max-age=60" },
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "browser: with --compress the page arrives gzipped, its own ETag and Vary, a reload gets 304",
+  ignore: executable === undefined,
+  async fn(t) {
+    await withCachingSite(
+      (site) => withTab(executable!, (tab) => compressionScenario(tab, site, stepsOf(t))),
+      { compress: true },
     );
   },
 });

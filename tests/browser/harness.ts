@@ -99,12 +99,12 @@ export async function trustTestCertificate(): Promise<string[]> {
 /**
  * Copies the demo page into a fresh temp root, serves it with `serveCaching`
  * on port 0 (over TLS with the test certificate when `tls` is set, with
- * `cacheControl` when given), runs `use`, then shuts the server down and
- * removes the root.
+ * `cacheControl` when given, with compression when `compress` is set), runs
+ * `use`, then shuts the server down and removes the root.
  */
 export async function withCachingSite(
   use: (site: CachingSite) => Promise<void>,
-  { tls = false, cacheControl = undefined as string | undefined } = {},
+  { tls = false, cacheControl = undefined as string | undefined, compress = false } = {},
 ): Promise<void> {
   const root = await Deno.makeTempDir({ prefix: "browser_caching_site_" });
   try {
@@ -116,6 +116,7 @@ export async function withCachingSite(
       root,
       port: 0,
       cacheControl,
+      compress,
       log: (line) => log.push(line),
       onListen: listening.resolve,
       tls: tls
