@@ -14,7 +14,14 @@ import { fromFileUrl } from "jsr:@std/path@1.1.6/from-file-url";
 import { isAbsolute } from "jsr:@std/path@1.1.6/is-absolute";
 import { relative } from "jsr:@std/path@1.1.6/relative";
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
-import { listenOrExplain, parseServerFlags, runMain, StartupError, UsageError } from "./lib/cli.ts";
+import {
+  type FlagSpec,
+  listenOrExplain,
+  parseServerFlags,
+  runMain,
+  StartupError,
+  UsageError,
+} from "./lib/cli.ts";
 import { printLogLine } from "./lib/access_log.ts";
 import { endProgramOutput, startProgramOutput } from "./lib/program_log.ts";
 import { listenUrl } from "./lib/net_address.ts";
@@ -223,22 +230,25 @@ Options:
 Permissions: --allow-net to listen, --allow-read for the files it serves,
 --allow-env=PORT (optional) to read $PORT. Ctrl-C stops it gracefully.`;
 
+/** The caching server's own flags, besides `--port`, `--hostname` and `--help`. */
+const CACHING_FLAGS: FlagSpec = {
+  string: [
+    "root",
+    "cache-control",
+    "cert",
+    "key",
+    "log-format",
+    "max-file-size",
+    "shutdown-timeout",
+    "stream-above",
+  ],
+  boolean: ["quiet", "cors", "list-dirs", "compress"],
+  negatable: ["watch"],
+  positional: "root",
+};
+
 async function main(args: string[]): Promise<void> {
-  const flags = parseServerFlags(args, 8000, {
-    string: [
-      "root",
-      "cache-control",
-      "cert",
-      "key",
-      "log-format",
-      "max-file-size",
-      "shutdown-timeout",
-      "stream-above",
-    ],
-    boolean: ["quiet", "cors", "list-dirs", "compress"],
-    negatable: ["watch"],
-    positional: "root",
-  });
+  const flags = parseServerFlags(args, 8000, CACHING_FLAGS);
   if (flags.help) {
     console.log(USAGE);
     return;
