@@ -6,11 +6,11 @@
  * Why not the Web `Request` and `Response`? They are the right boundary for
  * `Deno.serve`, which builds them lazily in native code. Built in JavaScript
  * from bytes already parsed, they cost more than everything else on the
- * request path: a `Request` (URL parse, header validation) about 4 µs, and a
- * `Response` read back through its body stream about 11 µs, against 1.2 µs to
- * parse a browser's request head and 0.4 µs to serialize a 2 KB page. So this
- * server hands over what the parser produced, and takes back what the
- * serializer needs.
+ * request path: a `Request` parses its URL and validates every header field
+ * again, and a `Response` is read back through its body stream, each several
+ * times the cost of parsing the request head or serializing the page (the
+ * README's Performance section has the figures). So this server hands over
+ * what the parser produced, and takes back what the serializer needs.
  *
  * @module
  */

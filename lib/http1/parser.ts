@@ -325,8 +325,8 @@ export class HeadParser {
   /**
    * The second pass over a complete head: one string for the whole head,
    * sliced into names and values, then the semantic rules. Everything but
-   * obs-text in values is ASCII, for which TextDecoder is exact and about 3×
-   * faster than latin1(); obs-text (rare) needs the exact latin1.
+   * obs-text in values is ASCII, for which TextDecoder is exact and several
+   * times faster than latin1(); obs-text (rare) needs the exact latin1.
    */
   #decode(buf: Uint8Array): RequestHead {
     const line = this.#line!;

@@ -53,39 +53,26 @@ export const CROWDED_CONNECTIONS = 128;
  * full in front of everyone else; this way each of its attempts costs it a
  * second and the server an idle socket. (Past the global limit the `503` is
  * immediate: that client may be anyone.)
- *
- * @example
- * ```ts
- * import { assertEquals } from "jsr:@std/assert@1.0.19";
- * import { CLIENT_REFUSAL_DELAY_MS } from "./pool.ts";
- * assertEquals(CLIENT_REFUSAL_DELAY_MS, 1000);
- * ```
  */
-export const CLIENT_REFUSAL_DELAY_MS = 1000;
+const CLIENT_REFUSAL_DELAY_MS = 1000;
 
 /**
  * Most refused connections waiting for their `503` or its lingering close at
  * once; past it a connection is closed without a response. As many as the
  * default connection cap, so refusals never hold more descriptors than the
  * connections being served.
- *
- * @example
- * ```ts
- * import { assertEquals } from "jsr:@std/assert@1.0.19";
- * import { MAX_PENDING_REFUSALS } from "./pool.ts";
- * assertEquals(MAX_PENDING_REFUSALS, 512);
- * ```
  */
-export const MAX_PENDING_REFUSALS = 512;
+const MAX_PENDING_REFUSALS = 512;
 
 /**
  * Every connection of one server.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { ConnectionPool } from "./pool.ts";
  * import { DEFAULT_LIMITS } from "./limits.ts";
- * declare const listener: Deno.Listener;
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const pool = new ConnectionPool({
  *   handler: () => ({ status: 200 }),
  *   limits: DEFAULT_LIMITS,
@@ -93,7 +80,10 @@ export const MAX_PENDING_REFUSALS = 512;
  *   secure: false,
  *   fallbackAuthority: "127.0.0.1:8000",
  * });
- * for await (const conn of listener) pool.admit(conn);
+ * const response = fetch(`http://127.0.0.1:${listener.addr.port}/`);
+ * pool.admit(await listener.accept());
+ * assertEquals((await response).status, 200);
+ * await pool.shutdown();
  * ```
  */
 export class ConnectionPool {

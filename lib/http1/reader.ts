@@ -3,8 +3,8 @@
  * server reads from a socket.
  *
  * `Deno.Conn.read` has no timeout. Racing every read against its own
- * `setTimeout` works, but a timer set and cleared per read costs about 1.1 µs,
- * paid on every request. Instead, each {@linkcode ConnReader.fill} only
+ * `setTimeout` works, but a timer set and cleared per read costs more than
+ * parsing a request head, paid on every request. Instead, each {@linkcode ConnReader.fill} only
  * records its deadline, and the server sweeps all connections a few times a
  * second ({@linkcode ConnReader.expire}): a fill whose deadline has passed
  * resolves `"timeout"`. A timeout therefore fires up to one sweep interval
@@ -36,14 +36,22 @@ export type FillResult = "data" | "eof" | "timeout";
  * bytes; `consume(n)` drops the first `n`; `fill(deadline)` appends one read.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { ConnReader } from "./reader.ts";
- * declare const conn: Deno.Conn;
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * using conn = await listener.accept();
  * const reader = new ConnReader(conn, 8192, 65536);
- * const filling = reader.fill(Date.now() + 1000);
- * const sweep = setInterval(() => reader.expire(Date.now()), 100); // the server's job
- * if (await filling === "data") console.log(reader.buffered.length);
- * clearInterval(sweep);
+ * await client.write(new TextEncoder().encode("GET / HTTP/1.1\r\n"));
+ * assertEquals(await reader.fill(Date.now() + 1000), "data");
+ * assertEquals(reader.buffered.length, 16);
+ * reader.consume(16);
+ * const waiting = reader.fill(Date.now() + 10);
+ * reader.expire(Date.now() + 20); // the server's deadline sweep
+ * assertEquals(await waiting, "timeout");
+ * client.close();
+ * await reader.fill(Infinity); // the read still in flight ends
  * ```
  */
 export class ConnReader {

@@ -115,7 +115,7 @@ export class OutputBuffer {
    */
   appendLatin1(text: string): void {
     this.#reserve(text.length);
-    // encodeInto is a native bulk copy, about 10× faster than a loop over
+    // encodeInto is a native bulk copy, much faster than a loop over
     // charCodeAt, but it writes UTF-8. For ASCII that is the same bytes; any
     // other character takes two bytes (written > read), and then the slow
     // exact loop below rewrites it.
@@ -147,9 +147,11 @@ export class OutputBuffer {
  *
  * @example
  * ```ts
+ * import { assertStringIncludes } from "jsr:@std/assert@1.0.19";
  * import { type SerializeOptions, serializeResponse } from "./response.ts";
- * const options: SerializeOptions = { head: true, close: true };
- * serializeResponse({ status: 200 }, options);
+ * const options: SerializeOptions = { head: true, close: true, date: "Sun, 06 Nov 1994 08:49:37 GMT" };
+ * const text = new TextDecoder().decode(serializeResponse({ status: 200, body: "hi" }, options));
+ * assertStringIncludes(text, "content-length: 2\r\nconnection: close\r\n\r\n");
  * ```
  */
 export interface SerializeOptions {

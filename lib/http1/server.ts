@@ -1,10 +1,13 @@
 /**
  * `serveHttp1`: an HTTP/1.1 server written by hand on raw TCP (or TLS).
  *
- * ```ts ignore
- * import { serveHttp1 } from "./lib/http1/server.ts";
- * const server = serveHttp1({ port: 8000 }, (req) => ({ status: 200, body: `you asked for ${req.pathname}\n` }));
- * await server.finished;
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
+ * import { serveHttp1 } from "./server.ts";
+ * const server = serveHttp1({ port: 0, onListen() {} }, (req) => ({ status: 200, body: `you asked for ${req.pathname}\n` }));
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/a?b`);
+ * assertEquals(await response.text(), "you asked for /a\n");
+ * await server.shutdown();
  * ```
  *
  * How it is put together (each module does one thing):
@@ -59,9 +62,12 @@ import { TlsFrontListener } from "./tls_front.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { type Http1ServeOptions, serveHttp1 } from "./server.ts";
  * const options: Http1ServeOptions = { port: 0, limits: { maxConnections: 64 }, onListen() {} };
  * const server = serveHttp1(options, () => ({ status: 200, body: "ok" }));
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * assertEquals(await response.text(), "ok");
  * await server.shutdown();
  * ```
  */

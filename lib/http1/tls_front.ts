@@ -26,12 +26,20 @@
  * socket behind it, handshake complete or not.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { TlsFrontListener } from "./tls_front.ts";
- * declare const cert: string, key: string;
- * const listener = new TlsFrontListener({ hostname: "127.0.0.1", port: 8443, cert, key });
+ * const fixtures = new URL("../../tests/fixtures/http1/", import.meta.url);
+ * const cert = await Deno.readTextFile(new URL("cert.pem", fixtures));
+ * const key = await Deno.readTextFile(new URL("key.pem", fixtures));
+ * const listener = new TlsFrontListener({ hostname: "127.0.0.1", port: 0, cert, key });
+ * const silent = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
  * const conn = await listener.accept();
- * conn.close(); // released even if the client never started its handshake
+ * assertEquals(conn.remoteAddr.port, silent.localAddr.port);
+ * conn.close(); // released although the client never started its handshake
+ * silent.close();
+ * listener.close();
+ * await listener.drained();
  * ```
  */
 export class FrontedTlsConn {
@@ -102,11 +110,20 @@ export interface TlsFrontOptions {
  * Accepts TLS connections on a public port; see the module documentation.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "jsr:@std/assert@1.0.19";
  * import { TlsFrontListener } from "./tls_front.ts";
- * declare const cert: string, key: string;
- * const listener = new TlsFrontListener({ hostname: "127.0.0.1", port: 8443, cert, key });
+ * const fixtures = new URL("../../tests/fixtures/http1/", import.meta.url);
+ * const cert = await Deno.readTextFile(new URL("cert.pem", fixtures));
+ * const key = await Deno.readTextFile(new URL("key.pem", fixtures));
+ * const listener = new TlsFrontListener({ hostname: "127.0.0.1", port: 0, cert, key });
+ * const client = await Deno.connectTls({ hostname: "localhost", port: listener.addr.port, caCerts: [cert] });
  * const conn = await listener.accept();
+ * await client.write(new TextEncoder().encode("hi"));
+ * const buffer = new Uint8Array(2);
+ * assertEquals(await conn.read(buffer), 2);
+ * assertEquals(new TextDecoder().decode(buffer), "hi");
+ * client.close();
  * conn.close();
  * listener.close();
  * await listener.drained();
