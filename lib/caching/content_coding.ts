@@ -131,6 +131,32 @@ interface Kept {
 /** Most distinct `Accept-Encoding` values whose ranking is remembered. */
 const MAX_RANKINGS = 1000;
 
+/**
+ * The representations of file versions this server has made or found: for
+ * each request, the one its `Accept-Encoding` asks for (a precompressed
+ * sibling, a gzip made once per version within a byte budget, or the file's
+ * own bytes), each a version with its own strong `ETag`.
+ *
+ * @example A text file gzipped once, then chosen again without waiting
+ * ```ts
+ * import { assertEquals, assertNotEquals } from "jsr:@std/assert@1.0.19";
+ * import { Representations } from "./content_coding.ts";
+ * import { createFileVersion } from "./file_version.ts";
+ * const body = new TextEncoder().encode("a".repeat(1000));
+ * const stat = { size: body.length, mtimeMs: 0, ctimeMs: null, dev: null, ino: null };
+ * const versionOptions = { negotiateEncoding: true };
+ * const file = await createFileVersion(body, "a.txt", 0, stat, versionOptions);
+ * const representations = new Representations({
+ *   sibling: () => undefined,
+ *   maxBytes: 2 ** 20,
+ *   versionOptions,
+ * });
+ * const gzipped = await representations.select(file, "gzip");
+ * assertEquals(gzipped.version.ok.headers.get("content-encoding"), "gzip");
+ * assertNotEquals(gzipped.version.etag, file.etag);
+ * assertEquals((await representations.select(file, "identity")).version, file);
+ * ```
+ */
 export class Representations {
   readonly #options: RepresentationsOptions;
   /** In insertion order, so the first entries are the ones kept longest ago. */
