@@ -152,6 +152,8 @@ interface Scenario {
   connections: number;
   server: RunningServer;
   baseline: RunningServer;
+  /** The path requested. Default `/`. */
+  path?: string;
   /** Request header fields, per server (a session cookie belongs to one server). */
   headers?: (server: RunningServer) => Record<string, string>;
   pipelineDepth?: number;
@@ -180,7 +182,7 @@ function runOnly(running: RunningServer[], servers: RunningServer[]): void {
 async function measure(scenario: Scenario, seconds: number): Promise<Measurement> {
   const load = (target: RunningServer) =>
     runWrk({
-      url: `${target.origin}/`,
+      url: `${target.origin}${scenario.path ?? "/"}`,
       connections: scenario.connections,
       durationSeconds: seconds,
       headers: scenario.headers?.(target),
@@ -298,10 +300,12 @@ async function startScenarios(
   }
 
   const compressed = await start("servers/caching.ts", [root, "compress"]);
+  const largeFromMemory = await start("servers/constant.ts", [await writeLargeFile(root)]);
   const headers = await requestHeaders([...servers]);
   return [
     ...baseScenarios(silenced, headers),
     compressionScenario(compressed, silenced.caching),
+    largeFileScenario(silenced.caching, largeFromMemory),
     ...asRunScenarios(silenced, asRun, headers),
     ...peerScenarios(silenced.caching, asRun.cachingToFile, peers, headers),
   ];
@@ -319,6 +323,41 @@ function compressionScenario(compressed: RunningServer, plain: RunningServer): S
     server: compressed,
     baseline: plain,
     headers: () => ({ "accept-encoding": "gzip, deflate, br, zstd" }),
+  };
+}
+
+/** Size of the large file: above the 16 MiB streaming threshold. */
+const LARGE_FILE_BYTES = 64 * 2 ** 20;
+
+/**
+ * Writes `large.bin` into the site, its mtime an hour back so that its
+ * version is not "racily clean" and hashed again a second later.
+ */
+async function writeLargeFile(root: string): Promise<string> {
+  const path = `${root}/large.bin`;
+  const chunk = new Uint8Array(2 ** 20);
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  for (let written = 0; written < LARGE_FILE_BYTES; written += chunk.length) {
+    crypto.getRandomValues(chunk.subarray(0, 65536));
+    await file.write(chunk);
+  }
+  const hourAgo = new Date(Date.now() - 3600_000);
+  await Deno.utime(path, hourAgo, hourAgo);
+  return path;
+}
+
+/**
+ * A 64 MiB download: the caching server streaming it from disk (256 KiB
+ * per read, `fstat` after each) against `Deno.serve` sending the same bytes
+ * from memory.
+ */
+function largeFileScenario(caching: RunningServer, fromMemory: RunningServer): Scenario {
+  return {
+    name: "caching: 200, 64 MiB file streamed from disk",
+    connections: 4,
+    server: caching,
+    baseline: fromMemory,
+    path: "/large.bin",
   };
 }
 
