@@ -34,6 +34,7 @@ Deno.test("rankCodings: q-values, *, identity and x-gzip as RFC 9110 §12.5.3 sa
     ["gzip;q=1.5", ["identity"]],
     ["gzip;q=0.001", ["gzip", "identity"]],
     ["gzip;level=9;q=0.5, br;q=0.4", ["gzip", "br", "identity"]],
+    ["gzip;level=9, br;q=0.4", ["gzip", "br", "identity"]],
     [" , gzip ,", ["gzip", "identity"]],
   ];
   for (const [field, expected] of cases) assertEquals(rankCodings(field), expected, String(field));

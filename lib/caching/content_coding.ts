@@ -25,6 +25,7 @@ const PREFERENCE: readonly Coding[] = ["br", "gzip", "identity"];
 
 /** `coding [ OWS ";" OWS "q=" qvalue ]`, parameters other than q ignored. */
 const MEMBER = /^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*(?:;(.*))?$/;
+const Q_PARAMETER = /(?:^|;)\s*q\s*=/i;
 const QVALUE = /(?:^|;)\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*(?:;|$)/i;
 
 /**
@@ -56,7 +57,9 @@ export function rankCodings(fieldValue: string | null): Coding[] {
     if (element.trim() === "") continue; // empty list elements are allowed (§5.6.1)
     const member = MEMBER.exec(element);
     if (member === null) continue; // not a coding: ignored, like an unknown one
-    const qvalue = member[2] === undefined ? "1" : QVALUE.exec(member[2])?.[1];
+    // No q parameter means q=1; a malformed one makes the member unusable.
+    const params = member[2] ?? "";
+    const qvalue = Q_PARAMETER.test(params) ? QVALUE.exec(params)?.[1] : "1";
     if (qvalue === undefined) continue;
     const coding = member[1].toLowerCase() === "x-gzip" ? "gzip" : member[1].toLowerCase();
     named.set(coding, Math.max(named.get(coding) ?? 0, Number(qvalue)));

@@ -229,9 +229,11 @@ export class FileResolver {
     generation: number | undefined,
   ): Promise<FileVersion | undefined> {
     const info = statOrError(path);
+    // A sibling that cannot be read (permissions, a fault) is no sibling: the
+    // file itself is still served.
     const found = info instanceof Error || !info.isFile
       ? undefined
-      : await this.#currentVersion(path, info);
+      : await this.#currentVersion(path, info).catch(() => undefined);
     const version = found?.kind === "version" ? found.version : undefined;
     if (generation !== undefined && path.length <= MAX_REMEMBERED_PATH_LENGTH) {
       if (this.#siblings.size >= MAX_REMEMBERED_PATHS) this.#siblings.clear();
