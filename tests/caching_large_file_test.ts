@@ -11,6 +11,7 @@ import { serveCaching, type ServeCachingOptions } from "../caching_server.ts";
 import { ChangeMonitor } from "../lib/caching/change_monitor.ts";
 import { createCachingHandler } from "../lib/caching/handler.ts";
 import { sha256Tag } from "./support/sha256_tag.ts";
+import { concat } from "jsr:@std/bytes@1.0.6/concat";
 
 const MIB = 2 ** 20;
 const FILE_BYTES = 80 * MIB;
@@ -160,16 +161,6 @@ async function readAtLeast(
   return count;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
-}
-
 Deno.test("a large file written while it is sent: the response stops short, no byte of the new version under the old ETag", async () => {
   await withLargeFile(async (origin, path, content, log) => {
     const port = Number(new URL(origin).port);
@@ -185,7 +176,7 @@ Deno.test("a large file written while it is sent: the response stops short, no b
       await Deno.writeFile(path, replacement);
       await readAtLeast(conn, received, Number.POSITIVE_INFINITY);
 
-      const wire = concat(received);
+      const wire: Uint8Array = concat(received);
       const headEnd = wire.findIndex((_, i) =>
         wire[i] === 13 && wire[i + 1] === 10 && wire[i + 2] === 13 && wire[i + 3] === 10
       );

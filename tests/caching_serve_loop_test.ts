@@ -8,6 +8,7 @@ import { join } from "jsr:@std/path@1.1.6/join";
 import { nextAcceptDelay } from "../lib/caching/serve_loop.ts";
 import { exchange, parseResponses } from "./support/raw_http.ts";
 import { ServerProcess } from "./support/server_process.ts";
+import { concat } from "jsr:@std/bytes@1.0.6/concat";
 
 const SERVER = new URL("../caching_server.ts", import.meta.url);
 const PERMISSIONS = ["--allow-net", "--allow-read"];
@@ -154,13 +155,7 @@ async function slowDownload(
       chunks.push(buffer.slice(0, read));
       if (pace.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pace.pauseMs));
     }
-    const received = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-    let offset = 0;
-    for (const chunk of chunks) {
-      received.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return received;
+    return concat(chunks);
   } finally {
     connection.close();
   }

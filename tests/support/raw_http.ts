@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concat } from "jsr:@std/bytes@1.0.6/concat";
 
 /** What came back for one {@linkcode exchange}. */
 export interface ExchangeResult {
@@ -264,15 +265,5 @@ function indexOfCrlfCrlf(bytes: Uint8Array, from: number): number {
 function latin1(bytes: Uint8Array): string {
   let out = "";
   for (const b of bytes) out += String.fromCharCode(b);
-  return out;
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
   return out;
 }
