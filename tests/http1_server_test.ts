@@ -45,12 +45,25 @@ function start(handler: Http1Handler = echo, limits?: Partial<Http1Limits>) {
   return { server, port: server.addr.port, logs, waitForLog };
 }
 
+/** Runs `test` with one raw client connected to a {@linkcode start}ed server, then closes both. */
+async function withClient(
+  setup: { handler?: Http1Handler; limits?: Partial<Http1Limits> },
+  test: (client: RawClient, started: ReturnType<typeof start>) => Promise<void>,
+): Promise<void> {
+  const started = start(setup.handler, setup.limits);
+  const client = await RawClient.open(started.port);
+  try {
+    await test(client, started);
+  } finally {
+    client.close();
+    await started.server.shutdown();
+  }
+}
+
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}\r\n`;
 
 Deno.test("server: keep-alive serves two requests on one connection", async () => {
-  const { server, port } = start();
-  const client = await RawClient.open(port);
-  try {
+  await withClient({}, async (client) => {
     await client.write(GET("/one"));
     const first = await client.read();
     assertEquals([first.status, first.body], [200, "GET /one -"]);
@@ -59,10 +72,7 @@ Deno.test("server: keep-alive serves two requests on one connection", async () =
     assertMatch(first.headers["date"], /^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
     await client.write(GET("/two"));
     assertEquals((await client.read()).body, "GET /two -");
-  } finally {
-    client.close();
-    await server.shutdown();
-  }
+  });
 });
 
 Deno.test("server: past CROWDED_CONNECTIONS, every keep-alive connection is still served", async () => {
@@ -96,19 +106,14 @@ Deno.test("server: three pipelined requests in one write are answered in order",
     if (path === "/1") await new Promise((r) => setTimeout(r, 30));
     return { status: 200, body: path };
   };
-  const { server, port } = start(handler);
-  const client = await RawClient.open(port);
-  try {
+  await withClient({ handler }, async (client) => {
     await client.write(GET("/1") + GET("/2") + GET("/3", "Connection: close\r\n"));
     assertEquals((await client.read()).body, "/1");
     assertEquals((await client.read()).body, "/2");
     const last = await client.read();
     assertEquals([last.body, last.headers["connection"]], ["/3", "close"]);
     assert(await client.closedByServer());
-  } finally {
-    client.close();
-    await server.shutdown();
-  }
+  });
 });
 
 Deno.test("server: many pipelined responses, written in batches, arrive complete and in order", async () => {
@@ -132,24 +137,17 @@ Deno.test("server: many pipelined responses, written in batches, arrive complete
 });
 
 Deno.test("server: a held response is written before waiting for the rest of the next request", async () => {
-  const { server, port } = start();
-  const client = await RawClient.open(port);
-  try {
+  await withClient({}, async (client) => {
     // The next request is only half there: the first response must not wait for it.
     await client.write(GET("/1") + "GET /2 HTTP/1.1\r\nHo");
     assertEquals((await client.read()).body, "GET /1 -");
     await client.write("st: localhost\r\n\r\n");
     assertEquals((await client.read()).body, "GET /2 -");
-  } finally {
-    client.close();
-    await server.shutdown();
-  }
+  });
 });
 
 Deno.test("server: Content-Length body, chunked body, then GET on one connection", async () => {
-  const { server, port } = start();
-  const client = await RawClient.open(port);
-  try {
+  await withClient({}, async (client) => {
     await client.write(
       "POST /form HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\n\r\nhello world" +
         "PUT /chunked HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" +
@@ -163,10 +161,7 @@ Deno.test("server: Content-Length body, chunked body, then GET on one connection
     assertEquals((await client.read()).body, "POST /slow abc");
     await client.write(GET("/after"));
     assertEquals((await client.read()).body, "GET /after -");
-  } finally {
-    client.close();
-    await server.shutdown();
-  }
+  });
 });
 
 Deno.test("server: the handler gets origin, path, joined fields and the client address", async () => {
@@ -230,19 +225,14 @@ Deno.test("server: HTTP/1.0 closes by default and stays open with keep-alive", a
 });
 
 Deno.test("server: HEAD sends GET's Content-Length and no body", async () => {
-  const { server, port } = start(() => ({ status: 200, body: "twelve bytes" }));
-  const client = await RawClient.open(port);
-  try {
+  await withClient({ handler: () => ({ status: 200, body: "twelve bytes" }) }, async (client) => {
     await client.write("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n");
     const head = await client.read({ head: true });
     assertEquals([head.status, head.headers["content-length"]], [200, "12"]);
     // If a body had been sent, it would be read here as a bogus status line.
     await client.write(GET("/"));
     assertEquals((await client.read()).body, "twelve bytes");
-  } finally {
-    client.close();
-    await server.shutdown();
-  }
+  });
 });
 
 const WIRE_ERRORS: [name: string, raw: string, status: number, log: RegExp][] = [
@@ -335,16 +325,11 @@ Deno.test("server: each error status on the wire, then the connection is closed"
 Deno.test("server: a backslash in the query reaches the handler as sent", async () => {
   // The WHATWG URL parser leaves "\\" raw in a query (it is "/" only in the
   // path), so a browser follows such a link as written.
-  const { server, port } = start((req) => ({ status: 200, body: req.path }));
-  const client = await RawClient.open(port);
-  try {
+  await withClient({ handler: (req) => ({ status: 200, body: req.path }) }, async (client) => {
     await client.write("GET /search?q=a\\b HTTP/1.1\r\nHost: a\r\n\r\n");
     const response = await client.read();
     assertEquals([response.status, response.body], [200, "/search?q=a\\b"]);
-  } finally {
-    client.close();
-    await server.shutdown();
-  }
+  });
 });
 
 Deno.test("server: Expect: 100-continue gets 100 before the body, or 413 without it", async () => {
@@ -373,18 +358,16 @@ Deno.test("server: Expect: 100-continue gets 100 before the body, or 413 without
 });
 
 Deno.test("server: a slow head gets 408 and close (slowloris)", async () => {
-  const { server, port, waitForLog } = start(echo, { headTimeoutMs: 200 });
-  const client = await RawClient.open(port);
-  try {
-    await client.write("GET / HTTP/1.1\r\nHost: a\r\n"); // never finishes the head
-    const text = await client.readToEnd();
-    assertMatch(text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
-    assertMatch(text, /\r\nconnection: close\r\n/);
-    assertMatch(await waitForLog(/^408 /), /request head not complete within 200 ms/);
-  } finally {
-    client.close();
-    await server.shutdown();
-  }
+  await withClient(
+    { handler: echo, limits: { headTimeoutMs: 200 } },
+    async (client, { waitForLog }) => {
+      await client.write("GET / HTTP/1.1\r\nHost: a\r\n"); // never finishes the head
+      const text = await client.readToEnd();
+      assertMatch(text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+      assertMatch(text, /\r\nconnection: close\r\n/);
+      assertMatch(await waitForLog(/^408 /), /request head not complete within 200 ms/);
+    },
+  );
 });
 
 Deno.test("server: a slow body gets 408; an idle keep-alive connection closes silently", async () => {
