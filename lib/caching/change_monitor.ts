@@ -20,6 +20,7 @@
  * @module
  */
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
+import { placeUnderRoot } from "./place_under_root.ts";
 
 /** Receives the servable paths of each batch of events (`[root]` when the batch names none). */
 export type ChangeListener = (paths: readonly string[]) => void;
@@ -151,11 +152,7 @@ export class ChangeMonitor implements Disposable {
  * ```
  */
 export function servablePaths(paths: readonly string[], root: string): string[] {
-  const prefix = root.endsWith(SEPARATOR) ? root : root + SEPARATOR;
-  return paths.filter((path) =>
-    !path.startsWith(prefix) ||
-    !path.slice(prefix.length).split(SEPARATOR).some((segment) => segment.startsWith("."))
-  );
+  return paths.filter((path) => placeUnderRoot(path, root) !== "hidden");
 }
 
 /**

@@ -200,7 +200,7 @@ function logged(
   const note = method === "HEAD" ? demoPageHeadNote(request.url) : "";
   log(`${method} ${rawPath} ${answer.response.status} ${answer.reason}${note}`);
   // HEAD gets the fields a GET would, and no body even over HTTP/2 (head_response.ts).
-  return request.method === "HEAD" ? withoutBody(answer.response) : answer.response;
+  return method === "HEAD" ? withoutBody(answer.response) : answer.response;
 }
 
 /** With CORS, OPTIONS is answered (`cors.ts`); any other method but GET and HEAD gets 405. */

@@ -13,10 +13,10 @@
  * @module
  */
 import { join } from "jsr:@std/path@1.1.6/join";
-import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
 import type { ChangeMonitor } from "./change_monitor.ts";
 import { type DirectoryContents, readListing, renderListing } from "./directory_listing.ts";
 import { createFileVersion, type FileVersion } from "./file_version.ts";
+import { placeUnderRoot } from "./place_under_root.ts";
 
 export type { ChangeListener } from "./change_monitor.ts";
 export type { FileSignature } from "./file_version.ts";
@@ -167,15 +167,14 @@ const KEPT = "directory listing: no file event since it was built, no disk acces
 
 /** A directory reached through symbolic links is listed only where it could be served. */
 function refuseRealPath(realDirectory: string, realRoot: string): ListingResult | undefined {
-  if (realDirectory === realRoot) return undefined;
-  if (!realDirectory.startsWith(realRoot + SEPARATOR)) {
-    return { kind: "refusal", status: 404, reason: "symbolic link out of the root" };
+  switch (placeUnderRoot(realDirectory, realRoot)) {
+    case "outside":
+      return { kind: "refusal", status: 404, reason: "symbolic link out of the root" };
+    case "hidden":
+      return { kind: "refusal", status: 404, reason: "symbolic link to a hidden directory" };
+    default:
+      return undefined;
   }
-  const below = realDirectory.slice(realRoot.length + 1).split(SEPARATOR);
-  if (below.some((segment) => segment.startsWith("."))) {
-    return { kind: "refusal", status: 404, reason: "symbolic link to a hidden directory" };
-  }
-  return undefined;
 }
 
 /** A directory that vanished while read is a 404, one this process may not read a 403. */

@@ -35,6 +35,7 @@ import {
   type Stats,
 } from "node:fs";
 import { SEPARATOR } from "jsr:@std/path@1.1.6/constants";
+import { placeUnderRoot } from "./place_under_root.ts";
 
 /** Rounds of re-checking when the descriptor's own name cannot be read. */
 const VERIFY_ROUNDS = 16;
@@ -317,12 +318,13 @@ export function tooLarge(size: number, maxBytes: number): string {
  * ```
  */
 export function refuseUnlessServable(realPath: string, realRoot: string): void {
-  const prefix = realRoot.endsWith(SEPARATOR) ? realRoot : realRoot + SEPARATOR;
-  if (!realPath.startsWith(prefix)) {
+  const place = placeUnderRoot(realPath, realRoot);
+  // The root itself is a directory, never a file to read: refused like the outside.
+  if (place === "outside" || place === "root") {
     throw new UnservableFileError(404, `symbolic link leads outside the root, to ${realPath}`);
   }
-  const below = realPath.slice(prefix.length);
-  if (below.split(SEPARATOR).some((segment) => segment.startsWith("."))) {
+  if (place === "hidden") {
+    const below = realPath.slice(realRoot.length + (realRoot.endsWith(SEPARATOR) ? 0 : 1));
     throw new UnservableFileError(404, `symbolic link leads to a hidden file, ${below}`);
   }
 }
